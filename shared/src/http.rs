@@ -1,0 +1,96 @@
+//! Small helpers for the functions behind API Gateway: JSON answers, the API's error shape,
+//! body parsing with the right 4xx, and the routes every function serves.
+
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
+    let text = serde_json::to_string(body).expect("response types serialise");
+    with_body(status, text)
+}
+
+pub fn empty(status: u16) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .body(Body::Empty)
+        .expect("a status and an empty body make a response")
+}
+
+pub fn error(err: &ApiError) -> Response<Body> {
+    let mut resp = with_body(err.status, err.body());
+    if err.status == 405 {
+        resp.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST, OPTIONS"));
+    }
+    resp
+}
+
+fn with_body(status: u16, text: String) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(text))
+        .expect("a status, headers and a body make a response")
+}
+
+/// Turns a handler's result into the response, errors in the API's shape.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|err| error(&err))
+}
+
+pub fn health() -> Response<Body> {
+    json(200, &serde_json::json!({"status": "ok"}))
+}
+
+/// A route that does not exist, or exists with another method.
+pub fn no_route(req: &Request, known_path: bool) -> ApiError {
+    if known_path {
+        ApiError::method_not_allowed(req.method().as_str(), req.uri().path())
+    } else {
+        ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path()))
+    }
+}
+
+pub fn header_str<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The raw body bytes, whatever form API Gateway delivered them in (it base64-decodes for us).
+pub fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+/// Parses a JSON body into `T`. A wrong content type is 415, bad JSON or a wrong shape is 400.
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let content_type = header_str(req, "content-type").unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::unsupported_media_type(
+            "send the body as Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(body_bytes(req)).map_err(|err| {
+        if err.is_data() {
+            ApiError::bad_request(format!("the body does not have the expected fields: {err}"))
+        } else {
+            ApiError::malformed_json(err)
+        }
+    })
+}
+
+/// A query parameter, if present.
+pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    use lambda_http::RequestExt;
+    // query_string_parameters_ref borrows from the request, so the &str lives as long as it.
+    req.query_string_parameters_ref().and_then(|q| q.first(name))
+}
