@@ -88,9 +88,3 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
-/// A query parameter, if present.
-pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    use lambda_http::RequestExt;
-    // query_string_parameters_ref borrows from the request, so the &str lives as long as it.
-    req.query_string_parameters_ref().and_then(|q| q.first(name))
-}

@@ -9,6 +9,7 @@ pub mod event;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod ports;
+pub mod query;
 pub mod useragent;
 pub mod users;
 

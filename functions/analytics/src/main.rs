@@ -1,1 +1,20 @@
-fn main() {}
+use std::sync::Arc;
+
+use analytics::App;
+use lambda_http::{service_fn, Error};
+use shared::adapters::clickhouse::ClickHouse;
+use shared::config::{self, ClickHouseConfig};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    config::init_tracing();
+    let app = Arc::new(App {
+        store: ClickHouse::new(&ClickHouseConfig::from_env()?),
+        tokens: config::tokens()?,
+    });
+    lambda_http::run(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(analytics::handle(&app, req).await) }
+    }))
+    .await
+}

@@ -1,1 +1,29 @@
-fn main() {}
+use std::sync::Arc;
+
+use auth::{ensure_admin, AdminSeed, App};
+use lambda_http::{service_fn, Error};
+use shared::adapters::{aws::sdk_config, dynamodb::DynamoUsers};
+use shared::config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    config::init_tracing();
+    let sdk = sdk_config().await;
+    let app = Arc::new(App {
+        users: DynamoUsers::from_sdk(&sdk, config::required("USERS_TABLE")?),
+        tokens: config::tokens()?,
+    });
+    let seed = AdminSeed {
+        username: config::optional("ADMIN_USERNAME", "admin"),
+        email: config::required("ADMIN_EMAIL")?,
+        password: config::required("ADMIN_PASSWORD")?,
+    };
+    if ensure_admin(&app.users, &seed).await? {
+        tracing::info!(username = %seed.username, "created the first admin");
+    }
+    lambda_http::run(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(auth::handle(&app, req).await) }
+    }))
+    .await
+}

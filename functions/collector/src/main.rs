@@ -1,1 +1,20 @@
-fn main() {}
+use std::sync::Arc;
+
+use collector::App;
+use lambda_http::{service_fn, Error};
+use shared::adapters::{aws::sdk_config, kinesis::KinesisQueue};
+use shared::config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    config::init_tracing();
+    let sdk = sdk_config().await;
+    let app = Arc::new(App {
+        queue: KinesisQueue::from_sdk(&sdk, config::required("EVENTS_STREAM")?),
+    });
+    lambda_http::run(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(collector::handle(&app, req).await) }
+    }))
+    .await
+}

@@ -22,6 +22,10 @@ pub struct KinesisQueue {
 }
 
 impl KinesisQueue {
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, stream: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), stream)
+    }
+
     pub fn new(client: Client, stream: impl Into<String>) -> Self {
         Self {
             client,

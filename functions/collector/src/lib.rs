@@ -1,0 +1,102 @@
+//! The collector: public event intake. Parse -> validate each event -> enrich -> queue -> 202.
+//! Open to any origin (trackers run on other sites), never with cookies.
+
+use lambda_http::http::HeaderValue;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::{json, Value};
+use shared::event::{self, BatchError, RequestContext, MAX_BODY_BYTES};
+use shared::http;
+use shared::ports::EventQueue;
+use shared::ApiError;
+use time::OffsetDateTime;
+
+pub struct App<Q> {
+    pub queue: Q,
+}
+
+/// The edge's header for the visitor's country (CloudFront adds it when asked to).
+pub const COUNTRY_HEADER: &str = "cloudfront-viewer-country";
+
+pub async fn handle<Q: EventQueue>(app: &App<Q>, req: Request) -> Response<Body> {
+    let mut resp = http::respond(route(app, &req).await);
+    let headers = resp.headers_mut();
+    headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    headers.insert("access-control-allow-methods", HeaderValue::from_static("POST, OPTIONS"));
+    headers.insert("access-control-allow-headers", HeaderValue::from_static("content-type"));
+    headers.insert("access-control-max-age", HeaderValue::from_static("86400"));
+    resp
+}
+
+async fn route<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Body>, ApiError> {
+    match (req.method().as_str(), req.uri().path()) {
+        ("GET", "/api/health") => Ok(http::health()),
+        ("POST", "/api/events") => collect(app, req).await,
+        ("OPTIONS", "/api/events") => Ok(http::empty(204)),
+        (_, path) => Err(http::no_route(req, path == "/api/events" || path == "/api/health")),
+    }
+}
+
+#[derive(Serialize)]
+struct Rejected {
+    index: usize,
+    reason: String,
+}
+
+async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body = parse_body(req)?;
+    let items = event::split_batch(body).map_err(|err| match err {
+        BatchError::TooManyEvents(_) => ApiError::payload_too_large(err.to_string()),
+        _ => ApiError::bad_request(err.to_string()),
+    })?;
+    let ctx = RequestContext::new(
+        OffsetDateTime::now_utc(),
+        http::header_str(req, "user-agent"),
+        http::header_str(req, COUNTRY_HEADER),
+    );
+
+    let mut accepted = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        match event::parse_event(item, &ctx) {
+            Ok(record) => accepted.push(record),
+            Err(reason) => rejected.push(Rejected { index, reason }),
+        }
+    }
+    if accepted.is_empty() {
+        let details = rejected.iter().map(|r| json!(r)).collect();
+        return Err(ApiError::new(400, "invalid_events", "no event in the request is valid").with_details(details));
+    }
+    // Known bots get the same answer as people, but their events are dropped here.
+    if ctx.client.is_bot() {
+        tracing::debug!(events = accepted.len(), "dropped events from a bot");
+    } else {
+        app.queue.publish(&accepted).await.map_err(|err| {
+            tracing::error!(error = %err, events = accepted.len(), "could not queue events");
+            ApiError::unavailable("events could not be queued; retry later (event_id makes retries safe)")
+        })?;
+    }
+    Ok(http::json(202, &json!({"accepted": accepted.len(), "rejected": rejected})))
+}
+
+/// JSON from `application/json` or `text/plain` (what `navigator.sendBeacon` sends for a string).
+fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    let content_type = http::header_str(req, "content-type").unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" && mime != "text/plain" {
+        return Err(ApiError::unsupported_media_type(
+            "send events as application/json or text/plain",
+        ));
+    }
+    let bytes = http::body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(format!(
+            "the body is {} bytes; at most {MAX_BODY_BYTES} are accepted",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("the body is empty"));
+    }
+    serde_json::from_slice(bytes).map_err(ApiError::malformed_json)
+}
