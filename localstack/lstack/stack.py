@@ -1,0 +1,249 @@
+"""The whole product on one machine, without Docker: ClickHouse (chDB), DynamoDB Local and moto, the
+bootstrap, the four functions as Lambda runs them (cargo lambda watch), the stream poller that feeds the
+writer, and the HTTP front that routes /api/* as template.yaml declares and serves the frontend.
+
+    python -m lstack.stack [--port 3000] [--data-dir .local/data] [--free-ports]
+
+Ctrl-C stops everything it started. Data (ClickHouse, DynamoDB, the poller's checkpoints) is kept in the
+data directory, so it survives a restart.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import services
+from .bootstrap import aws_client, bootstrap
+from .front import make_server, serve_in_background
+from .poller import Checkpoints, StreamPoller, lambda_invoker
+from .template import Template
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+log = logging.getLogger("stack")
+
+
+@dataclass
+class Ports:
+    front: int = 3000
+    lambdas: int = 9000
+    clickhouse: int = 8123
+    clickhouse_tcp: int = 19000
+    dynamodb: int = 8000
+    moto: int = 4566
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(*(services.free_port() for _ in range(6)))
+
+
+# Local values for the template's parameters that have no default (in AWS, `sam deploy --guided` asks).
+LOCAL_ADMIN = {"AdminUsername": "admin", "AdminEmail": "admin@example.com", "AdminPassword": "admin"}
+
+
+class Stack:
+    def __init__(self, data_dir: Path, ports: Ports, *, template_path: Path = REPO_DIR / "template.yaml",
+                 static_dir: Path = REPO_DIR / "frontend" / "dist") -> None:
+        self.data_dir = data_dir.resolve()
+        self.run_dir = self.data_dir / "run"
+        self.ports = ports
+        self.static_dir = static_dir
+        self.template_path = template_path
+        self._services: list[services.Running] = []
+        self._watch: subprocess.Popen | None = None
+        self._server = None
+        self._stop = threading.Event()
+        self._poller_thread: threading.Thread | None = None
+        self.poller: StreamPoller | None = None
+        self.template: Template | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.ports.front}"
+
+    @property
+    def clickhouse_url(self) -> str:
+        return f"http://{HOST}:{self.ports.clickhouse}"
+
+    def aws_endpoints(self) -> dict[str, str]:
+        moto = f"http://{HOST}:{self.ports.moto}"
+        return {"dynamodb": f"http://{HOST}:{self.ports.dynamodb}", "kinesis": moto, "sqs": moto}
+
+    def _jwt_secret(self) -> str:
+        """A random local signing key, kept with the data so that sessions survive a restart."""
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def function_env(self) -> dict[str, str]:
+        """The functions' environment from the template, plus the standard AWS settings for the emulators."""
+        env = dict(self.template.environment())
+        endpoints = self.aws_endpoints()
+        env.update({
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoints["dynamodb"],
+            "AWS_ENDPOINT_URL_KINESIS": endpoints["kinesis"],
+            "AWS_ENDPOINT_URL_SQS": endpoints["sqs"],
+            "RUST_LOG": os.environ.get("RUST_LOG", "info"),
+        })
+        return env
+
+    # --- start and stop -----------------------------------------------------------------------------
+    def start(self) -> "Stack":
+        t0 = time.monotonic()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        services.stop_from_pidfiles(self.run_dir)
+        p = self.ports
+        self._services.append(services.start_clickhouse(self.data_dir / "clickhouse", p.clickhouse,
+                                                        p.clickhouse_tcp, self.run_dir))
+        self._services.append(services.start_dynamodb(p.dynamodb, self.data_dir / "dynamodb", self.run_dir))
+        self._services.append(services.start_moto(p.moto, self.run_dir))
+        log.info("stack: services up in %.1fs", time.monotonic() - t0)
+
+        secret_name = "analytics/jwt-secret"
+        params = dict(LOCAL_ADMIN, ClickHouseUrl=self.clickhouse_url)
+        self.template = Template(self.template_path, params, {})
+        secret_name = self.template.name_of("JwtSecret")
+        self.template.secrets = {secret_name: self._jwt_secret()}
+        env = self.function_env()
+        endpoints = self.aws_endpoints()
+        bootstrap(self.template, dynamodb_url=endpoints["dynamodb"], kinesis_url=endpoints["kinesis"],
+                  sqs_url=endpoints["sqs"], clickhouse_url=self.clickhouse_url,
+                  clickhouse_database=env["CLICKHOUSE_DATABASE"])
+
+        self._start_lambdas(env)
+        self._start_poller(endpoints)
+        self._server = make_server(HOST, p.front, self.template, p.lambdas, self.static_dir)
+        serve_in_background(self._server)
+        log.info("stack: ready at %s in %.1fs", self.url, time.monotonic() - t0)
+        return self
+
+    def _start_lambdas(self, env: dict[str, str]) -> None:
+        log_path = self.run_dir / "lambdas.log"
+        venv_bin = REPO_DIR / ".local" / "venv" / "bin"
+        full_env = dict(os.environ, **env, PATH=f"{venv_bin}:{os.environ.get('PATH', '')}")
+        argv = ["cargo", "lambda", "watch", "-A", HOST, "-P", str(self.ports.lambdas), "--ignore-changes"]
+        self._watch = subprocess.Popen(argv, cwd=REPO_DIR, env=full_env, stdin=subprocess.DEVNULL,
+                                       stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not self._answers("GET", "/"):
+            if self._watch.poll() is not None or time.monotonic() > deadline:
+                raise services.ServiceError(f"cargo lambda watch did not start; {log_path}:\n"
+                                            f"{services._tail(log_path)}")
+            time.sleep(0.2)
+        # Start every function now (the first call compiles or loads it), not on a user's first click.
+        t0 = time.monotonic()
+        for function in sorted({r.function for r in self.template.routes()}):
+            self._warm(f"/lambda-url/{function}/api/health", log_path)
+        source = self.template.stream_source()
+        self._warm(f"/2015-03-31/functions/{source.function}/invocations", log_path, body=b'{"Records": []}')
+        log.info("stack: functions warm in %.1fs", time.monotonic() - t0)
+
+    def _answers(self, method: str, path: str, body: bytes | None = None, timeout: float = 2) -> int | None:
+        conn = http.client.HTTPConnection(HOST, self.ports.lambdas, timeout=timeout)
+        try:
+            conn.request(method, path, body=body)
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status
+        except OSError:
+            return None
+        finally:
+            conn.close()
+
+    def _warm(self, path: str, log_path: Path, body: bytes | None = None) -> None:
+        status = self._answers("POST" if body else "GET", path, body, timeout=600)
+        if status != 200:
+            raise services.ServiceError(f"{path} answered {status} while warming up; {log_path}:\n"
+                                        f"{services._tail(log_path, 40)}")
+
+    def _start_poller(self, endpoints: dict[str, str]) -> None:
+        source = self.template.stream_source()
+        sqs = aws_client("sqs", endpoints["sqs"])
+        dlq_url = sqs.get_queue_url(QueueName=source.dead_letter_queue)["QueueUrl"] if source.dead_letter_queue else None
+        self.poller = StreamPoller(
+            aws_client("kinesis", endpoints["kinesis"]), source,
+            lambda_invoker(f"http://{HOST}:{self.ports.lambdas}", source.function),
+            Checkpoints(self.data_dir / "poller" / f"{source.stream}.json"),
+            stream_arn=self.template.arn_of("EventsStream"), sqs=sqs, dlq_url=dlq_url,
+            function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{source.function}")
+        self._poller_thread = threading.Thread(target=self.poller.run, args=(self._stop,), name="poller",
+                                               daemon=True)
+        self._poller_thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._poller_thread is not None:
+            self._poller_thread.join(timeout=10)
+        if self._watch is not None and self._watch.poll() is None:
+            services._terminate(self._watch.pid, 10, self._watch)
+            try:  # cargo lambda's function processes live in its session
+                os.killpg(self._watch.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for svc in reversed(self._services):
+            svc.stop()
+        self._services.clear()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lstack.stack", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)), help="the front (default 3000)")
+    ap.add_argument("--data-dir", type=Path, default=REPO_DIR / ".local" / "data")
+    ap.add_argument("--free-ports", action="store_true", help="every service on a free port (the front too, "
+                                                                "unless --port is given)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    ports = Ports.free() if args.free_ports else Ports()
+    if not args.free_ports or "--port" in (argv or sys.argv):
+        ports.front = args.port
+    stack = Stack(args.data_dir, ports)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack.start()
+        print(f"\n  The product is up: {stack.url}  (sign in as admin / admin)\n"
+              f"  Logs: {stack.run_dir}/*.log    Ctrl-C stops everything.\n", flush=True)
+        while True:
+            time.sleep(1)
+            if stack._watch is not None and stack._watch.poll() is not None:
+                raise services.ServiceError("cargo lambda watch exited; see lambdas.log")
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    except services.ServiceError as e:
+        print(f"stack: error: {e}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
