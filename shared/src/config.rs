@@ -27,10 +27,16 @@ pub fn optional(name: &'static str, default: &str) -> String {
 }
 
 pub fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match optional(name, if default { "true" } else { "false" }).to_ascii_lowercase().as_str() {
+    match optional(name, if default { "true" } else { "false" })
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(ConfigError::Invalid(name, format!("expected true or false, got {other:?}"))),
+        other => Err(ConfigError::Invalid(
+            name,
+            format!("expected true or false, got {other:?}"),
+        )),
     }
 }
 

@@ -45,10 +45,18 @@ impl ApiError {
         Self::new(400, "bad_request", message)
     }
     pub fn invalid_parameter(name: &str, why: impl std::fmt::Display) -> Self {
-        Self::new(400, "invalid_parameter", format!("parameter `{name}`: {why}"))
+        Self::new(
+            400,
+            "invalid_parameter",
+            format!("parameter `{name}`: {why}"),
+        )
     }
     pub fn malformed_json(why: impl std::fmt::Display) -> Self {
-        Self::new(400, "malformed_json", format!("the body is not valid JSON: {why}"))
+        Self::new(
+            400,
+            "malformed_json",
+            format!("the body is not valid JSON: {why}"),
+        )
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(401, "unauthorized", message)

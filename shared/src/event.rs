@@ -77,7 +77,11 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(received_at: OffsetDateTime, user_agent: Option<&str>, country: Option<&str>) -> Self {
+    pub fn new(
+        received_at: OffsetDateTime,
+        user_agent: Option<&str>,
+        country: Option<&str>,
+    ) -> Self {
         Self {
             received_at,
             client: useragent::parse(user_agent.unwrap_or("")),
@@ -152,7 +156,11 @@ pub fn parse_event(value: &Value, ctx: &RequestContext) -> Result<EventRecord, S
     let query = |key: &str| -> String {
         parsed_url
             .as_ref()
-            .and_then(|u| u.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned()))
+            .and_then(|u| {
+                u.query_pairs()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.into_owned())
+            })
             .map(|v| v.chars().take(256).collect())
             .unwrap_or_default()
     };
@@ -239,9 +247,11 @@ fn parse_timestamp(value: Option<&Value>) -> Result<Option<OffsetDateTime>, Stri
     const WHY: &str = "`timestamp` must be RFC 3339 or epoch milliseconds";
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .map(Some)
-            .map_err(|_| WHY.to_owned()),
+        Some(Value::String(s)) => {
+            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map(Some)
+                .map_err(|_| WHY.to_owned())
+        }
         Some(Value::Number(n)) => {
             let ms = n.as_i64().ok_or(WHY)?;
             OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -318,7 +328,10 @@ fn parse_url(raw: &str) -> Option<url::Url> {
 fn referrer_domain(referrer: &str) -> String {
     url::Url::parse(referrer)
         .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+        })
         .unwrap_or_default()
 }
 
@@ -357,7 +370,10 @@ mod tests {
         assert_eq!(rec.os, "Windows 10");
         assert_eq!(rec.device, "desktop");
         assert_eq!(rec.country, "DE");
-        assert_eq!(rec.timestamp, time::macros::datetime!(2026-11-29 11:59:00.123 UTC));
+        assert_eq!(
+            rec.timestamp,
+            time::macros::datetime!(2026-11-29 11:59:00.123 UTC)
+        );
         assert_eq!(rec.properties["seats"], "3");
         assert_eq!(rec.properties["trial"], "true");
         assert_eq!(rec.properties["coupon"], "");
@@ -376,13 +392,24 @@ mod tests {
         assert_eq!(rec.utm_medium, "email");
         assert_eq!(rec.visitor(), "u1");
         assert_eq!(rec.event_id.get_version_num(), 7);
-        assert_eq!(rec.timestamp, time::macros::datetime!(2026-11-29 11:59:00 UTC));
+        assert_eq!(
+            rec.timestamp,
+            time::macros::datetime!(2026-11-29 11:59:00 UTC)
+        );
     }
 
     #[test]
     fn absurd_client_times_are_clamped() {
-        for ts in [json!("2030-01-01T00:00:00Z"), json!("1999-01-01T00:00:00Z"), json!(0)] {
-            let rec = parse_event(&json!({"event": "x", "anonymous_id": "a", "timestamp": ts}), &ctx()).unwrap();
+        for ts in [
+            json!("2030-01-01T00:00:00Z"),
+            json!("1999-01-01T00:00:00Z"),
+            json!(0),
+        ] {
+            let rec = parse_event(
+                &json!({"event": "x", "anonymous_id": "a", "timestamp": ts}),
+                &ctx(),
+            )
+            .unwrap();
             assert_eq!(rec.timestamp, ctx().received_at);
         }
     }
@@ -393,25 +420,62 @@ mod tests {
             (json!("nope"), "object"),
             (json!({"anonymous_id": "a"}), "`event` is required"),
             (json!({"event": "", "anonymous_id": "a"}), "`event`"),
-            (json!({"event": "a;drop table", "anonymous_id": "a"}), "`event` may contain"),
-            (json!({"event": "x".repeat(129), "anonymous_id": "a"}), "`event`"),
+            (
+                json!({"event": "a;drop table", "anonymous_id": "a"}),
+                "`event` may contain",
+            ),
+            (
+                json!({"event": "x".repeat(129), "anonymous_id": "a"}),
+                "`event`",
+            ),
             (json!({"event": "x"}), "anonymous_id"),
-            (json!({"event": "x", "anonymous_id": 5}), "`anonymous_id` must be a string"),
-            (json!({"event": "x", "anonymous_id": "a".repeat(129)}), "`anonymous_id` is longer"),
-            (json!({"event": "x", "anonymous_id": "a", "site": "a b"}), "`site`"),
-            (json!({"event": "x", "anonymous_id": "a", "event_id": "42"}), "`event_id`"),
-            (json!({"event": "x", "anonymous_id": "a", "timestamp": "yesterday"}), "`timestamp`"),
-            (json!({"event": "x", "anonymous_id": "a", "url": "h".repeat(2049)}), "`url`"),
-            (json!({"event": "x", "anonymous_id": "a", "properties": [1]}), "`properties`"),
-            (json!({"event": "x", "anonymous_id": "a", "properties": {"a": {"b": 1}}}), "property `a`"),
-            (json!({"event": "x", "anonymous_id": "a", "properties": {"a": "v".repeat(1025)}}), "property `a`"),
+            (
+                json!({"event": "x", "anonymous_id": 5}),
+                "`anonymous_id` must be a string",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a".repeat(129)}),
+                "`anonymous_id` is longer",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "site": "a b"}),
+                "`site`",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "event_id": "42"}),
+                "`event_id`",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "timestamp": "yesterday"}),
+                "`timestamp`",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "url": "h".repeat(2049)}),
+                "`url`",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "properties": [1]}),
+                "`properties`",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "properties": {"a": {"b": 1}}}),
+                "property `a`",
+            ),
+            (
+                json!({"event": "x", "anonymous_id": "a", "properties": {"a": "v".repeat(1025)}}),
+                "property `a`",
+            ),
         ];
         for (input, want) in cases {
             let err = parse_event(&input, &ctx()).unwrap_err();
             assert!(err.contains(want), "{input}: {err}");
         }
         let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
-        let err = parse_event(&json!({"event": "x", "anonymous_id": "a", "properties": many}), &ctx()).unwrap_err();
+        let err = parse_event(
+            &json!({"event": "x", "anonymous_id": "a", "properties": many}),
+            &ctx(),
+        )
+        .unwrap_err();
         assert!(err.contains("more than 50"), "{err}");
     }
 
@@ -421,15 +485,22 @@ mod tests {
         assert_eq!(split_batch(json!({"events": [{}, {}]})).unwrap().len(), 2);
         assert_eq!(split_batch(json!({"events": []})), Err(BatchError::Empty));
         assert_eq!(split_batch(json!([1])), Err(BatchError::NotAnEventOrBatch));
-        assert_eq!(split_batch(json!({"events": 1})), Err(BatchError::NotAnEventOrBatch));
+        assert_eq!(
+            split_batch(json!({"events": 1})),
+            Err(BatchError::NotAnEventOrBatch)
+        );
         let big = Value::Array(vec![json!({}); 501]);
-        assert_eq!(split_batch(json!({ "events": big })), Err(BatchError::TooManyEvents(501)));
+        assert_eq!(
+            split_batch(json!({ "events": big })),
+            Err(BatchError::TooManyEvents(501))
+        );
     }
 
     #[test]
     fn records_round_trip_through_json() {
         let rec = parse_event(&json!({"event": "x", "anonymous_id": "a"}), &ctx()).unwrap();
-        let back: EventRecord = serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+        let back: EventRecord =
+            serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
         assert_eq!(back, rec);
     }
 }

@@ -23,8 +23,10 @@ pub fn empty(status: u16) -> Response<Body> {
 pub fn error(err: &ApiError) -> Response<Body> {
     let mut resp = with_body(err.status, err.body());
     if err.status == 405 {
-        resp.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST, OPTIONS"));
+        resp.headers_mut().insert(
+            header::ALLOW,
+            header::HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
     }
     resp
 }
@@ -52,7 +54,11 @@ pub fn no_route(req: &Request, known_path: bool) -> ApiError {
     if known_path {
         ApiError::method_not_allowed(req.method().as_str(), req.uri().path())
     } else {
-        ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path()))
+        ApiError::not_found(format!(
+            "no route for {} {}",
+            req.method(),
+            req.uri().path()
+        ))
     }
 }
 
@@ -87,4 +93,3 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         }
     })
 }
-

@@ -18,12 +18,16 @@ pub trait UserStore: Send + Sync {
 /// The queue between the collector and the writer (Kinesis in AWS).
 pub trait EventQueue: Send + Sync {
     /// Publishes every record or fails: a partial failure is retried inside, then reported.
-    fn publish(&self, events: &[EventRecord]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn publish(
+        &self,
+        events: &[EventRecord],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Where events are stored (ClickHouse).
 pub trait EventSink: Send + Sync {
-    fn insert(&self, events: &[EventRecord]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn insert(&self, events: &[EventRecord])
+        -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The time range and site of an analytics question; already validated.

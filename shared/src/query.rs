@@ -11,9 +11,15 @@ pub const DEFAULT_RANGE: Duration = Duration::days(7);
 pub const MAX_RANGE: Duration = Duration::days(3 * 366);
 
 /// Reads `from`, `to`, `tz` and `site`. A date (`YYYY-MM-DD`) in `to` means the end of that day.
-pub fn scope(param: impl Fn(&str) -> Option<String>, now: OffsetDateTime) -> Result<Scope, ApiError> {
+pub fn scope(
+    param: impl Fn(&str) -> Option<String>,
+    now: OffsetDateTime,
+) -> Result<Scope, ApiError> {
     if let Some(tz) = param("tz").filter(|tz| tz != "UTC" && tz != "Etc/UTC") {
-        return Err(ApiError::invalid_parameter("tz", format!("{tz:?} is not supported yet; use UTC")));
+        return Err(ApiError::invalid_parameter(
+            "tz",
+            format!("{tz:?} is not supported yet; use UTC"),
+        ));
     }
     let to = match param("to") {
         Some(raw) => parse_instant("to", &raw, true)?,
@@ -27,14 +33,22 @@ pub fn scope(param: impl Fn(&str) -> Option<String>, now: OffsetDateTime) -> Res
         return Err(ApiError::invalid_parameter("from", "must be before `to`"));
     }
     if to - from > MAX_RANGE {
-        return Err(ApiError::invalid_parameter("from", "the range may span at most 3 years"));
+        return Err(ApiError::invalid_parameter(
+            "from",
+            "the range may span at most 3 years",
+        ));
     }
     let site = param("site").filter(|s| !s.is_empty());
     if let Some(site) = &site {
         let ok = site.len() <= 64
-            && site.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            && site
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if !ok {
-            return Err(ApiError::invalid_parameter("site", "1 to 64 characters of letters, digits and _ . -"));
+            return Err(ApiError::invalid_parameter(
+                "site",
+                "1 to 64 characters of letters, digits and _ . -",
+            ));
         }
     }
     Ok(Scope { from, to, site })
@@ -57,7 +71,11 @@ fn parse_instant(name: &str, raw: &str, end_of_day: bool) -> Result<OffsetDateTi
     let date = Date::parse(raw, format_description!("[year]-[month]-[day]"))
         .map_err(|_| ApiError::invalid_parameter(name, "expected RFC 3339 or YYYY-MM-DD"))?;
     let day = date.with_time(Time::MIDNIGHT).assume_utc();
-    Ok(if end_of_day { day + Duration::days(1) } else { day })
+    Ok(if end_of_day {
+        day + Duration::days(1)
+    } else {
+        day
+    })
 }
 
 #[cfg(test)]
@@ -67,21 +85,50 @@ mod tests {
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Scope, ApiError> {
         let now = datetime!(2026-11-29 12:00 UTC);
-        scope(|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()), now)
+        scope(
+            |k| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            },
+            now,
+        )
     }
 
     #[test]
     fn defaults_to_the_last_seven_days() {
         let s = parse(&[]).unwrap();
-        assert_eq!((s.from, s.to, s.site), (datetime!(2026-11-22 12:00 UTC), datetime!(2026-11-29 12:00 UTC), None));
+        assert_eq!(
+            (s.from, s.to, s.site),
+            (
+                datetime!(2026-11-22 12:00 UTC),
+                datetime!(2026-11-29 12:00 UTC),
+                None
+            )
+        );
     }
 
     #[test]
     fn dates_cover_whole_days_and_previous_is_adjacent() {
-        let s = parse(&[("from", "2026-11-01"), ("to", "2026-11-01"), ("site", "shop")]).unwrap();
-        assert_eq!((s.from, s.to), (datetime!(2026-11-01 0:00 UTC), datetime!(2026-11-02 0:00 UTC)));
+        let s = parse(&[
+            ("from", "2026-11-01"),
+            ("to", "2026-11-01"),
+            ("site", "shop"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.from, s.to),
+            (
+                datetime!(2026-11-01 0:00 UTC),
+                datetime!(2026-11-02 0:00 UTC)
+            )
+        );
         let p = previous(&s);
-        assert_eq!((p.from, p.to, p.site.as_deref()), (datetime!(2026-10-31 0:00 UTC), s.from, Some("shop")));
+        assert_eq!(
+            (p.from, p.to, p.site.as_deref()),
+            (datetime!(2026-10-31 0:00 UTC), s.from, Some("shop"))
+        );
     }
 
     #[test]

@@ -16,9 +16,9 @@ impl Username {
         let name = raw.trim().to_ascii_lowercase();
         let ok = (3..=32).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+            && name.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')
+            });
         if ok {
             Ok(Self(name))
         } else {
@@ -57,7 +57,10 @@ impl Email {
         if valid {
             Ok(Self(email))
         } else {
-            Err(ApiError::unprocessable("invalid_email", "that is not a valid e-mail address"))
+            Err(ApiError::unprocessable(
+                "invalid_email",
+                "that is not a valid e-mail address",
+            ))
         }
     }
 
@@ -112,8 +115,18 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("Ada@Example.COM").unwrap().as_str(), "ada@example.com");
-        for bad in ["ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com"] {
+        assert_eq!(
+            Email::parse("Ada@Example.COM").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
             assert_eq!(Email::parse(bad).unwrap_err().status, 422, "{bad}");
         }
     }

@@ -23,7 +23,10 @@ async fn migrations_apply_once() {
     let cfg = config();
     let first = migrate(&cfg).await.unwrap();
     assert_eq!(first, MIGRATIONS.iter().map(|m| m.0).collect::<Vec<_>>());
-    assert!(migrate(&cfg).await.unwrap().is_empty(), "a second run applies nothing");
+    assert!(
+        migrate(&cfg).await.unwrap().is_empty(),
+        "a second run applies nothing"
+    );
 }
 
 #[tokio::test]
@@ -51,15 +54,32 @@ async fn inserted_events_are_counted_once_each() {
     resent.received_at += Duration::seconds(5);
     store.insert(&[resent]).await.unwrap();
 
-    let week = Scope { from: t - Duration::days(7), to: t + Duration::days(1), site: None };
+    let week = Scope {
+        from: t - Duration::days(7),
+        to: t + Duration::days(1),
+        site: None,
+    };
     let all = store.totals(&week).await.unwrap();
-    assert_eq!((all.events, all.visitors, all.sessions, all.pageviews), (4, 3, 3, 3));
+    assert_eq!(
+        (all.events, all.visitors, all.sessions, all.pageviews),
+        (4, 3, 3, 3)
+    );
 
-    let shop = store.totals(&Scope { site: Some("default".into()), ..week.clone() }).await.unwrap();
+    let shop = store
+        .totals(&Scope {
+            site: Some("default".into()),
+            ..week.clone()
+        })
+        .await
+        .unwrap();
     assert_eq!((shop.events, shop.visitors, shop.pageviews), (3, 2, 2));
 
     let empty = store
-        .totals(&Scope { from: t + Duration::days(1), to: t + Duration::days(2), site: None })
+        .totals(&Scope {
+            from: t + Duration::days(1),
+            to: t + Duration::days(2),
+            site: None,
+        })
         .await
         .unwrap();
     assert_eq!(empty.events, 0);
@@ -74,15 +94,25 @@ async fn hostile_values_are_data_not_sql() {
     let mut e = event("pageview", "x'); DROP TABLE events; --", t);
     e.properties.insert("q".into(), "' OR 1=1 --".into());
     store.insert(&[e]).await.unwrap();
-    let scope = Scope { from: t - Duration::hours(1), to: t + Duration::hours(1), site: Some("' OR ''='".into()) };
+    let scope = Scope {
+        from: t - Duration::hours(1),
+        to: t + Duration::hours(1),
+        site: Some("' OR ''='".into()),
+    };
     assert_eq!(store.totals(&scope).await.unwrap().events, 0);
-    let scope = Scope { site: None, ..scope };
+    let scope = Scope {
+        site: None,
+        ..scope
+    };
     assert_eq!(store.totals(&scope).await.unwrap().events, 1);
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_an_error() {
-    let cfg = ClickHouseConfig { url: "http://127.0.0.1:9".into(), ..config() };
+    let cfg = ClickHouseConfig {
+        url: "http://127.0.0.1:9".into(),
+        ..config()
+    };
     let store = ClickHouse::new(&cfg);
     let t = datetime!(2026-11-20 10:00 UTC);
     assert!(store.insert(&[event("pageview", "v", t)]).await.is_err());

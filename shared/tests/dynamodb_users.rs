@@ -2,7 +2,9 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use common::unique;
 use shared::adapters::{aws::sdk_config, dynamodb::DynamoUsers, memory::MemoryUsers};
 use shared::auth::Role;
@@ -31,13 +33,20 @@ async fn contract(store: &impl UserStore) {
     assert_eq!(store.get("ada").await.unwrap(), Some(ada.clone()));
 
     let same_name = user("ada", "other@example.com");
-    assert!(matches!(store.create(&same_name).await, Err(StoreError::Conflict(w)) if w == "username"));
+    assert!(
+        matches!(store.create(&same_name).await, Err(StoreError::Conflict(w)) if w == "username")
+    );
 
     let same_email = user("grace", "ada@example.com");
-    assert!(matches!(store.create(&same_email).await, Err(StoreError::Conflict(w)) if w == "email"));
+    assert!(
+        matches!(store.create(&same_email).await, Err(StoreError::Conflict(w)) if w == "email")
+    );
     // The failed transaction left nothing behind: grace can still sign up with her own address.
     assert!(store.get("grace").await.unwrap().is_none());
-    store.create(&user("grace", "grace@example.com")).await.unwrap();
+    store
+        .create(&user("grace", "grace@example.com"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -51,9 +60,19 @@ async fn dynamodb_local_meets_the_contract() {
         .table_name(&table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -69,5 +88,8 @@ async fn memory_meets_the_contract() {
 async fn a_missing_table_is_a_backend_error() {
     common::env("AWS_ENDPOINT_URL_DYNAMODB");
     let store = DynamoUsers::from_sdk(&sdk_config().await, unique("missing"));
-    assert!(matches!(store.get("ada").await, Err(StoreError::Backend(_))));
+    assert!(matches!(
+        store.get("ada").await,
+        Err(StoreError::Backend(_))
+    ));
 }

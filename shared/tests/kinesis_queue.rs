@@ -17,9 +17,20 @@ async fn published_events_arrive_whole() {
     common::env("AWS_ENDPOINT_URL_KINESIS");
     let client = aws_sdk_kinesis::Client::new(&sdk_config().await);
     let stream = unique("events");
-    client.create_stream().stream_name(&stream).shard_count(2).send().await.unwrap();
+    client
+        .create_stream()
+        .stream_name(&stream)
+        .shard_count(2)
+        .send()
+        .await
+        .unwrap();
     for _ in 0..100 {
-        let d = client.describe_stream_summary().stream_name(&stream).send().await.unwrap();
+        let d = client
+            .describe_stream_summary()
+            .stream_name(&stream)
+            .send()
+            .await
+            .unwrap();
         if d.stream_description_summary().unwrap().stream_status() == &StreamStatus::Active {
             break;
         }
@@ -28,11 +39,21 @@ async fn published_events_arrive_whole() {
 
     // More than one PutRecords call's worth (500).
     let now = OffsetDateTime::now_utc();
-    let sent: Vec<EventRecord> = (0..620).map(|i| event("pageview", &format!("v{}", i % 37), now)).collect();
-    KinesisQueue::new(client.clone(), &stream).publish(&sent).await.unwrap();
+    let sent: Vec<EventRecord> = (0..620)
+        .map(|i| event("pageview", &format!("v{}", i % 37), now))
+        .collect();
+    KinesisQueue::new(client.clone(), &stream)
+        .publish(&sent)
+        .await
+        .unwrap();
 
     let mut got = Vec::new();
-    let shards = client.list_shards().stream_name(&stream).send().await.unwrap();
+    let shards = client
+        .list_shards()
+        .stream_name(&stream)
+        .send()
+        .await
+        .unwrap();
     for shard in shards.shards() {
         let mut it = client
             .get_shard_iterator()
@@ -45,7 +66,12 @@ async fn published_events_arrive_whole() {
             .shard_iterator()
             .map(str::to_owned);
         while let Some(iter) = it {
-            let out = client.get_records().shard_iterator(iter).send().await.unwrap();
+            let out = client
+                .get_records()
+                .shard_iterator(iter)
+                .send()
+                .await
+                .unwrap();
             if out.records().is_empty() {
                 break;
             }

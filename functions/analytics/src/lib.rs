@@ -29,11 +29,19 @@ async fn route<A: AnalyticsStore>(app: &App<A>, req: &Request) -> Result<Respons
 }
 
 fn param(req: &Request) -> impl Fn(&str) -> Option<String> + '_ {
-    move |name| req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
+    move |name| {
+        req.query_string_parameters_ref()
+            .and_then(|q| q.first(name))
+            .map(str::to_owned)
+    }
 }
 
-async fn overview<A: AnalyticsStore>(app: &App<A>, req: &Request) -> Result<Response<Body>, ApiError> {
-    app.tokens.authenticate(http::header_str(req, "authorization"))?;
+async fn overview<A: AnalyticsStore>(
+    app: &App<A>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    app.tokens
+        .authenticate(http::header_str(req, "authorization"))?;
     let scope = query::scope(param(req), OffsetDateTime::now_utc())?;
     let previous = query::previous(&scope);
     let (now, before) = tokio::join!(app.store.totals(&scope), app.store.totals(&previous));

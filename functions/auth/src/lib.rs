@@ -51,14 +51,21 @@ async fn login<U: UserStore>(app: &App<U>, req: &Request) -> Result<Response<Bod
         Err(_) => None,
     };
     // Unknown users are checked against a dummy hash: the same answer in about the same time.
-    let hash = user
-        .as_ref()
-        .map_or_else(|| password::dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(
+        || password::dummy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
     let matches = password::verify(body.password, hash).await;
     let Some(user) = user.filter(|_| matches) else {
-        return Err(ApiError::new(401, "invalid_credentials", "wrong username or password"));
+        return Err(ApiError::new(
+            401,
+            "invalid_credentials",
+            "wrong username or password",
+        ));
     };
-    let token = app.tokens.issue(user.username.as_str(), user.role, OffsetDateTime::now_utc());
+    let token = app
+        .tokens
+        .issue(user.username.as_str(), user.role, OffsetDateTime::now_utc());
     Ok(http::json(
         200,
         &LoginResponse {
@@ -71,7 +78,9 @@ async fn login<U: UserStore>(app: &App<U>, req: &Request) -> Result<Response<Bod
 }
 
 async fn me<U: UserStore>(app: &App<U>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let claims = app.tokens.authenticate(http::header_str(req, "authorization"))?;
+    let claims = app
+        .tokens
+        .authenticate(http::header_str(req, "authorization"))?;
     let user = app
         .users
         .get(&claims.sub)
@@ -89,9 +98,15 @@ pub struct AdminSeed {
 
 /// Creates the configured admin on first start; an existing user of that name is left alone.
 pub async fn ensure_admin<U: UserStore>(users: &U, seed: &AdminSeed) -> Result<bool, String> {
-    let username = Username::parse(&seed.username).map_err(|e| format!("ADMIN_USERNAME: {}", e.message))?;
+    let username =
+        Username::parse(&seed.username).map_err(|e| format!("ADMIN_USERNAME: {}", e.message))?;
     let email = Email::parse(&seed.email).map_err(|e| format!("ADMIN_EMAIL: {}", e.message))?;
-    if users.get(username.as_str()).await.map_err(|e| e.to_string())?.is_some() {
+    if users
+        .get(username.as_str())
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         return Ok(false);
     }
     let now = OffsetDateTime::now_utc();

@@ -22,8 +22,14 @@ pub async fn handle<Q: EventQueue>(app: &App<Q>, req: Request) -> Response<Body>
     let mut resp = http::respond(route(app, &req).await);
     let headers = resp.headers_mut();
     headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-    headers.insert("access-control-allow-methods", HeaderValue::from_static("POST, OPTIONS"));
-    headers.insert("access-control-allow-headers", HeaderValue::from_static("content-type"));
+    headers.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    headers.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("content-type"),
+    );
     headers.insert("access-control-max-age", HeaderValue::from_static("86400"));
     resp
 }
@@ -33,7 +39,10 @@ async fn route<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Bo
         ("GET", "/api/health") => Ok(http::health()),
         ("POST", "/api/events") => collect(app, req).await,
         ("OPTIONS", "/api/events") => Ok(http::empty(204)),
-        (_, path) => Err(http::no_route(req, path == "/api/events" || path == "/api/health")),
+        (_, path) => Err(http::no_route(
+            req,
+            path == "/api/events" || path == "/api/health",
+        )),
     }
 }
 
@@ -65,7 +74,10 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
     }
     if accepted.is_empty() {
         let details = rejected.iter().map(|r| json!(r)).collect();
-        return Err(ApiError::new(400, "invalid_events", "no event in the request is valid").with_details(details));
+        return Err(
+            ApiError::new(400, "invalid_events", "no event in the request is valid")
+                .with_details(details),
+        );
     }
     // Known bots get the same answer as people, but their events are dropped here.
     if ctx.client.is_bot() {
@@ -73,16 +85,26 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
     } else {
         app.queue.publish(&accepted).await.map_err(|err| {
             tracing::error!(error = %err, events = accepted.len(), "could not queue events");
-            ApiError::unavailable("events could not be queued; retry later (event_id makes retries safe)")
+            ApiError::unavailable(
+                "events could not be queued; retry later (event_id makes retries safe)",
+            )
         })?;
     }
-    Ok(http::json(202, &json!({"accepted": accepted.len(), "rejected": rejected})))
+    Ok(http::json(
+        202,
+        &json!({"accepted": accepted.len(), "rejected": rejected}),
+    ))
 }
 
 /// JSON from `application/json` or `text/plain` (what `navigator.sendBeacon` sends for a string).
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
     let content_type = http::header_str(req, "content-type").unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "application/json" && mime != "text/plain" {
         return Err(ApiError::unsupported_media_type(
             "send events as application/json or text/plain",

@@ -29,7 +29,11 @@ pub async fn handle<S: EventSink>(sink: &S, batch: KinesisEvent) -> KinesisEvent
             response.add_failure(record.kinesis.sequence_number.clone());
         }
     } else {
-        tracing::info!(inserted = events.len(), records = batch.records.len(), "batch stored");
+        tracing::info!(
+            inserted = events.len(),
+            records = batch.records.len(),
+            "batch stored"
+        );
     }
     response
 }

@@ -187,7 +187,10 @@ impl EventSink for ClickHouse {
             .await
             .map_err(backend)?;
         for event in events {
-            insert.write(&EventRow::from(event)).await.map_err(backend)?;
+            insert
+                .write(&EventRow::from(event))
+                .await
+                .map_err(backend)?;
         }
         insert.end().await.map_err(backend)
     }
@@ -241,7 +244,10 @@ mod tests {
     #[test]
     fn migration_files_split_into_statements() {
         let got = statements("-- a comment; with a semicolon\nCREATE TABLE a (x UInt8);\n\nCREATE TABLE b (y String)\n");
-        assert_eq!(got, vec!["CREATE TABLE a (x UInt8)", "CREATE TABLE b (y String)"]);
+        assert_eq!(
+            got,
+            vec!["CREATE TABLE a (x UInt8)", "CREATE TABLE b (y String)"]
+        );
         assert_eq!(statements(MIGRATIONS[0].2).len(), 1);
     }
 }

@@ -33,7 +33,10 @@ impl KinesisQueue {
         }
     }
 
-    async fn put_with_retries(&self, mut entries: Vec<PutRecordsRequestEntry>) -> Result<(), StoreError> {
+    async fn put_with_retries(
+        &self,
+        mut entries: Vec<PutRecordsRequestEntry>,
+    ) -> Result<(), StoreError> {
         for attempt in 1..=ATTEMPTS {
             let out = self
                 .client
@@ -66,7 +69,11 @@ impl KinesisQueue {
                 .filter(|(_, result)| result.error_code().is_some())
                 .map(|(entry, _)| entry)
                 .collect();
-            tracing::warn!(attempt, failed = entries.len(), "some Kinesis records failed; retrying those");
+            tracing::warn!(
+                attempt,
+                failed = entries.len(),
+                "some Kinesis records failed; retrying those"
+            );
             backoff(attempt).await;
         }
         Err(StoreError::Backend(format!(

@@ -43,9 +43,16 @@ impl std::fmt::Debug for Tokens {
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Tokens {
-    pub fn new(secret: &[u8], issuer: &str, audience: &str, ttl_seconds: i64) -> Result<Self, String> {
+    pub fn new(
+        secret: &[u8],
+        issuer: &str,
+        audience: &str,
+        ttl_seconds: i64,
+    ) -> Result<Self, String> {
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!("the JWT secret must be at least {MIN_SECRET_BYTES} bytes"));
+            return Err(format!(
+                "the JWT secret must be at least {MIN_SECRET_BYTES} bytes"
+            ));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[issuer]);
@@ -94,14 +101,17 @@ impl Tokens {
 
     /// Reads `Authorization: Bearer <token>` and verifies it.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Claims, ApiError> {
-        let header = authorization
-            .ok_or_else(|| ApiError::unauthorized("sign in first: the Authorization header is missing"))?;
+        let header = authorization.ok_or_else(|| {
+            ApiError::unauthorized("sign in first: the Authorization header is missing")
+        })?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
         self.verify(token)
     }
 }
@@ -133,12 +143,24 @@ mod tests {
     #[test]
     fn bad_tokens_are_401() {
         let t = tokens();
-        let other = Tokens::new(b"another-secret-another-secret-xx", "analytics", "analytics-api", 900).unwrap();
+        let other = Tokens::new(
+            b"another-secret-another-secret-xx",
+            "analytics",
+            "analytics-api",
+            900,
+        )
+        .unwrap();
         let now = OffsetDateTime::now_utc();
         let expired = t.issue("ada", Role::Admin, now - time::Duration::hours(1));
         let foreign = other.issue("ada", Role::Admin, now);
-        for header in [None, Some("Basic abc".to_owned()), Some("Bearer ".into()), Some("Bearer garbage".into()),
-            Some(format!("Bearer {expired}")), Some(format!("Bearer {foreign}"))] {
+        for header in [
+            None,
+            Some("Basic abc".to_owned()),
+            Some("Bearer ".into()),
+            Some("Bearer garbage".into()),
+            Some(format!("Bearer {expired}")),
+            Some(format!("Bearer {foreign}")),
+        ] {
             let err = t.authenticate(header.as_deref()).unwrap_err();
             assert_eq!(err.status, 401, "{header:?}");
         }

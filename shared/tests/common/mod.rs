@@ -18,7 +18,11 @@ pub fn unique(prefix: &str) -> String {
 }
 
 pub fn event(name: &str, visitor: &str, at: OffsetDateTime) -> EventRecord {
-    let ctx = RequestContext::new(at, Some("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"), None);
+    let ctx = RequestContext::new(
+        at,
+        Some("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"),
+        None,
+    );
     parse_event(
         &json!({"event": name, "anonymous_id": visitor, "session_id": format!("s-{visitor}"), "url": "https://shop.test/p?utm_source=t"}),
         &ctx,

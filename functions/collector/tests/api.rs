@@ -1,0 +1,182 @@
+//! The collector's HTTP contract, with an in-memory queue (the Kinesis path is proven end to end).
+
+use std::sync::atomic::Ordering;
+
+use collector::App;
+use lambda_http::{Body, Request};
+use serde_json::{json, Value};
+use shared::adapters::memory::MemoryQueue;
+
+const BROWSER: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
+
+fn request(method: &str, content_type: Option<&str>, ua: &str, body: impl Into<Body>) -> Request {
+    let mut b = lambda_http::http::Request::builder()
+        .method(method)
+        .uri("/api/events")
+        .header("user-agent", ua);
+    if let Some(ct) = content_type {
+        b = b.header("content-type", ct);
+    }
+    b.body(body.into()).unwrap()
+}
+
+async fn send(app: &App<MemoryQueue>, req: Request) -> (u16, Value, lambda_http::http::HeaderMap) {
+    let resp = collector::handle(app, req).await;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        Body::Empty => Value::Null,
+        other => panic!("unexpected body {other:?}"),
+    };
+    (status, body, headers)
+}
+
+fn app() -> App<MemoryQueue> {
+    App {
+        queue: MemoryQueue::default(),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_queued_with_per_event_rejections() {
+    let app = app();
+    let body = json!({"events": [
+        {"event": "pageview", "anonymous_id": "a", "url": "https://x.test/a"},
+        {"event": "", "anonymous_id": "a"},
+        {"event": "click", "user_id": "u"}
+    ]});
+    let (status, answer, headers) = send(
+        &app,
+        request("POST", Some("application/json"), BROWSER, body.to_string()),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(answer["accepted"], 2);
+    assert_eq!(answer["rejected"][0]["index"], 1);
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    let queued = app.queue.published.lock().unwrap();
+    assert_eq!(queued.len(), 2);
+    assert_eq!(queued[0].browser, "Safari");
+    assert_eq!(queued[0].path, "/a");
+}
+
+#[tokio::test]
+async fn beacons_send_text_plain() {
+    let app = app();
+    let body = json!({"event": "pageview", "anonymous_id": "a"}).to_string();
+    let (status, answer, _) = send(
+        &app,
+        request("POST", Some("text/plain;charset=UTF-8"), BROWSER, body),
+    )
+    .await;
+    assert_eq!((status, answer["accepted"].clone()), (202, json!(1)));
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_right_4xx() {
+    let app = app();
+    let many = json!({"events": vec![json!({"event": "x", "anonymous_id": "a"}); 501]}).to_string();
+    let huge =
+        json!({"event": "x", "anonymous_id": "a", "title": "t".repeat(1_100_000)}).to_string();
+    let cases: Vec<(Request, u16, &str)> = vec![
+        (
+            request("POST", Some("application/json"), BROWSER, "{not json"),
+            400,
+            "malformed_json",
+        ),
+        (
+            request("POST", Some("application/json"), BROWSER, ""),
+            400,
+            "bad_request",
+        ),
+        (
+            request("POST", Some("application/json"), BROWSER, "[1,2]"),
+            400,
+            "bad_request",
+        ),
+        (
+            request(
+                "POST",
+                Some("application/json"),
+                BROWSER,
+                r#"{"event": ""}"#,
+            ),
+            400,
+            "invalid_events",
+        ),
+        (
+            request("POST", Some("application/xml"), BROWSER, "<e/>"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            request("POST", None, BROWSER, "{}"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            request("POST", Some("application/json"), BROWSER, many),
+            413,
+            "payload_too_large",
+        ),
+        (
+            request("POST", Some("application/json"), BROWSER, huge),
+            413,
+            "payload_too_large",
+        ),
+        (request("GET", None, BROWSER, ""), 405, "method_not_allowed"),
+    ];
+    for (req, want_status, want_code) in cases {
+        let (status, answer, _) = send(&app, req).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str().unwrap()),
+            (want_status, want_code),
+            "{answer}"
+        );
+        assert!(answer["error"]["message"].as_str().unwrap().len() > 5);
+    }
+    assert!(app.queue.published.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bots_are_accepted_and_dropped() {
+    let app = app();
+    let body = json!({"event": "pageview", "anonymous_id": "a"}).to_string();
+    let (status, _, _) = send(
+        &app,
+        request(
+            "POST",
+            Some("application/json"),
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+            body,
+        ),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert!(app.queue.published.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_queue_failure_is_503_not_silent_loss() {
+    let app = app();
+    app.queue.fail.store(true, Ordering::SeqCst);
+    let body = json!({"event": "pageview", "anonymous_id": "a"}).to_string();
+    let (status, answer, _) = send(
+        &app,
+        request("POST", Some("application/json"), BROWSER, body),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (503, Some("unavailable"))
+    );
+}
+
+#[tokio::test]
+async fn preflight_is_open_to_any_origin() {
+    let (status, _, headers) = send(&app(), request("OPTIONS", None, BROWSER, "")).await;
+    assert_eq!(status, 204);
+    assert_eq!(headers["access-control-allow-methods"], "POST, OPTIONS");
+    assert_eq!(headers["access-control-allow-headers"], "content-type");
+}
