@@ -1,0 +1,87 @@
+"""The local stack reads template.yaml correctly, and the template is valid SAM/CloudFormation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from lstack.template import Template
+from lstack.validate_template import validate
+
+TEMPLATE = REPO / "template.yaml"
+LOCAL = {"AdminEmail": "admin@example.com", "AdminPassword": "admin", "ClickHouseUrl": "http://127.0.0.1:8123"}
+
+
+@pytest.fixture
+def template() -> Template:
+    t = Template(TEMPLATE, LOCAL, {})
+    t.secrets = {t.name_of("JwtSecret"): "s" * 48}
+    return t
+
+
+@pytest.mark.parametrize("method,path,function", [
+    ("GET", "/api/health", "auth"),
+    ("POST", "/api/auth/login", "auth"),
+    ("GET", "/api/auth/me", "auth"),
+    ("GET", "/api/users", "auth"),
+    ("PATCH", "/api/users/ada", "auth"),
+    ("POST", "/api/events", "collector"),
+    ("OPTIONS", "/api/events", "collector"),
+    ("GET", "/api/analytics/overview", "analytics"),
+    ("GET", "/api/whatever/else", "auth"),  # the fallback answers 404 in the API's shape
+])
+def test_routes_go_where_the_template_says(template, method, path, function):
+    assert template.match(method, path).function == function
+
+
+def test_paths_outside_the_api_are_not_routed(template):
+    assert template.match("GET", "/index.html") is None
+
+
+def test_environment_resolves_names_parameters_and_secrets(template):
+    env = template.environment()
+    assert env["USERS_TABLE"] == "analytics-users"
+    assert env["EVENTS_STREAM"] == "analytics-events"
+    assert env["ADMIN_EMAIL"] == "admin@example.com"
+    assert env["CLICKHOUSE_URL"] == "http://127.0.0.1:8123"
+    assert env["JWT_SECRET"] == "s" * 48
+
+
+def test_prefix_parameter_renames_everything():
+    t = Template(TEMPLATE, dict(LOCAL, Prefix="acme"), {"acme/jwt-secret": "x" * 40})
+    assert t.environment()["EVENTS_STREAM"] == "acme-events"
+    assert t.stream_source().dead_letter_queue == "acme-events-dlq"
+
+
+def test_stream_source_settings(template):
+    s = template.stream_source()
+    assert (s.function, s.stream, s.starting_position) == ("writer", "analytics-events", "TRIM_HORIZON")
+    assert s.report_item_failures and s.bisect
+    assert s.batch_size > 0 and s.max_retries > 0
+
+
+def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
+    text = TEMPLATE.read_text().replace("USERS_TABLE: !Ref UsersTable", "USERS_TABLE: !Ref UsersTable\n          RUST_LOG: debug", 1)
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    t = Template(path, LOCAL, {"analytics/jwt-secret": "x" * 40})
+    with pytest.raises(ValueError, match="RUST_LOG"):
+        t.environment()
+
+
+def test_the_template_is_valid():
+    assert validate(TEMPLATE) == []
+
+
+@pytest.mark.parametrize("old,new", [
+    ("TableName: !Ref UsersTable", "TableName: !Ref NoSuchTable"),  # a broken reference
+    ("Runtime: provided.al2023", "Runtime: rust1.x"),  # no such runtime
+    ("StartingPosition: TRIM_HORIZON", "StartingPosition: SOMEWHERE"),  # a bad event property
+])
+def test_broken_templates_are_caught(tmp_path, old, new):
+    text = TEMPLATE.read_text()
+    assert old in text
+    path = tmp_path / "template.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert validate(path) != []
