@@ -1,0 +1,260 @@
+// Typed client for the product's HTTP API (see the project's API contract).
+// Every call goes to the same origin under /api; the frontend knows the system only through it.
+
+export type Role = 'admin' | 'viewer';
+
+export interface User {
+  username: string;
+  email: string;
+  role: Role;
+}
+
+export interface Me extends User {
+  created_at: string;
+}
+
+export interface LoginResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  user: User;
+}
+
+/** Common analytics query parameters (`from`/`to` are RFC 3339 or YYYY-MM-DD). */
+export interface AnalyticsQuery {
+  from?: string;
+  to?: string;
+  tz?: string;
+  site?: string;
+  event?: string;
+  path?: string;
+  referrer?: string;
+  browser?: string;
+  os?: string;
+  device?: string;
+  country?: string;
+  /** Event property filters, sent as `prop.<key>=<value>`. */
+  props?: Record<string, string>;
+}
+
+export interface OverviewCounts {
+  events: number;
+  visitors: number;
+  sessions: number;
+  pageviews: number;
+}
+
+export interface Overview extends OverviewCounts {
+  previous: OverviewCounts;
+}
+
+/** An error answered by the API (`{"error":{"code","message","details"}}`) or met on the way. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown[];
+  /** Seconds from a `Retry-After` header (429), when present. */
+  readonly retryAfter: number | null;
+
+  constructor(status: number, code: string, message: string, details: unknown[] = [], retryAfter: number | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const TOKEN_KEY = 'analytics.auth';
+
+interface StoredToken {
+  token: string;
+  /** Epoch milliseconds after which the token is no longer sent. */
+  expiresAt: number;
+}
+
+type Listener = () => void;
+const authListeners = new Set<Listener>();
+
+/** Called whenever the stored token changes (login, logout, a 401 on an authenticated call). */
+export function onAuthChange(listener: Listener): () => void {
+  authListeners.add(listener);
+  return () => {
+    authListeners.delete(listener);
+  };
+}
+
+function notifyAuthChange(): void {
+  for (const listener of authListeners) listener();
+}
+
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function getToken(now: number = Date.now()): string | null {
+  const raw = storage()?.getItem(TOKEN_KEY);
+  if (!raw) return null;
+  try {
+    const stored = JSON.parse(raw) as Partial<StoredToken>;
+    if (typeof stored.token !== 'string' || typeof stored.expiresAt !== 'number') return null;
+    if (stored.expiresAt <= now) return null;
+    return stored.token;
+  } catch {
+    return null;
+  }
+}
+
+export function isSignedIn(): boolean {
+  return getToken() !== null;
+}
+
+function setToken(token: string, expiresInSeconds: number): void {
+  // Without a usable expires_in, keep the token until the API answers 401.
+  const lifetime = Number.isFinite(expiresInSeconds) ? Math.max(0, expiresInSeconds) : 365 * 24 * 3600;
+  const value: StoredToken = { token, expiresAt: Date.now() + lifetime * 1000 };
+  storage()?.setItem(TOKEN_KEY, JSON.stringify(value));
+  notifyAuthChange();
+}
+
+/** Forgets the token (the API's tokens are stateless, so there is nothing to call). */
+export function logout(): void {
+  storage()?.removeItem(TOKEN_KEY);
+  notifyAuthChange();
+}
+
+function paramValue(value: unknown): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === 'boolean') return String(value);
+  return null;
+}
+
+/** Builds a query string; empty values are left out, `props` become `prop.<key>=<value>`. */
+export function buildQuery(params: object = {}): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params) as [string, unknown][]) {
+    if (key === 'props' && value && typeof value === 'object') {
+      for (const [prop, propValue] of Object.entries(value as Record<string, unknown>)) {
+        const text = paramValue(propValue);
+        if (text !== null) search.append(`prop.${prop}`, text);
+      }
+      continue;
+    }
+    const text = paramValue(value);
+    if (text !== null) search.append(key, text);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+function parseRetryAfter(value: string | null): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/** Turns a non-2xx response into an ApiError, reading the API's error shape when it is there. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON (a proxy's HTML page, an empty body): fall through to a generic message
+  }
+  const error = (body as { error?: unknown } | null)?.error;
+  if (error && typeof error === 'object') {
+    const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+    return new ApiError(
+      response.status,
+      typeof code === 'string' ? code : `http_${response.status}`,
+      typeof message === 'string' && message ? message : defaultMessage(response.status),
+      Array.isArray(details) ? details : [],
+      retryAfter,
+    );
+  }
+  return new ApiError(response.status, `http_${response.status}`, defaultMessage(response.status), [], retryAfter);
+}
+
+function defaultMessage(status: number): string {
+  if (status === 401) return 'Your session has expired. Please sign in again.';
+  if (status === 403) return 'You do not have access to this.';
+  if (status === 404) return 'Not found.';
+  if (status === 429) return 'Too many requests. Please wait a moment and try again.';
+  if (status >= 500) return `The server had a problem (HTTP ${status}). Please try again.`;
+  return `Request failed (HTTP ${status}).`;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** Send the stored bearer token; a 401 then signs the user out. Default true. */
+  auth?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const { method = 'GET', body, auth = true, signal } = options;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth) {
+    const token = getToken();
+    if (!token) {
+      logout();
+      throw new ApiError(401, 'unauthenticated', 'Please sign in.');
+    }
+    headers.Authorization = `Bearer ${token}`;
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
+  }
+
+  if (!response.ok) {
+    const error = await errorFromResponse(response);
+    if (auth && response.status === 401) logout();
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new ApiError(response.status, 'invalid_response', 'The server sent an answer that could not be read.');
+  }
+}
+
+export async function login(username: string, password: string): Promise<LoginResponse> {
+  const answer = await request<LoginResponse>('/auth/login', {
+    method: 'POST',
+    body: { username, password },
+    auth: false,
+  });
+  setToken(answer.access_token, answer.expires_in);
+  return answer;
+}
+
+export function me(signal?: AbortSignal): Promise<Me> {
+  return request<Me>('/auth/me', { signal });
+}
+
+export function overview(params: AnalyticsQuery = {}, signal?: AbortSignal): Promise<Overview> {
+  return request<Overview>(`/analytics/overview${buildQuery(params)}`, { signal });
+}

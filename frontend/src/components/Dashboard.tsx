@@ -1,0 +1,23 @@
+import { useOverview } from '../hooks/useOverview';
+import { OverviewPanel } from './OverviewPanel';
+import { TrackerPlayground } from './TrackerPlayground';
+
+export function Dashboard() {
+  const overview = useOverview();
+
+  return (
+    <main className="dashboard">
+      <div className="page-title">
+        <h1>Dashboard</h1>
+      </div>
+      <OverviewPanel
+        data={overview.data}
+        error={overview.error}
+        loading={overview.loading}
+        updatedAt={overview.updatedAt}
+        onRetry={overview.refresh}
+      />
+      <TrackerPlayground onAccepted={overview.burst} />
+    </main>
+  );
+}

@@ -1,0 +1,458 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  BatchQueue,
+  STORAGE_KEYS,
+  Tracker,
+  attributeToPropertyName,
+  buildEvent,
+  buildPayload,
+  chunk,
+  findTrackTarget,
+  interpretResponse,
+  isValidEventName,
+  parseSession,
+  parseTrackElement,
+  resolveSession,
+  sanitizeProperties,
+  uuid,
+  type EventContext,
+  type Scheduler,
+  type SendBatch,
+  type TrackerEvent,
+} from './tracker';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function context(overrides: Partial<EventContext> = {}): EventContext {
+  return {
+    site: 'default',
+    anonymousId: 'anon-1',
+    sessionId: 'sess-1',
+    url: 'https://example.com/pricing?utm_source=x',
+    referrer: 'https://google.com/',
+    title: 'Pricing',
+    now: new Date('2026-11-01T12:00:00.000Z'),
+    eventId: '00000000-0000-4000-8000-000000000001',
+    ...overrides,
+  };
+}
+
+function fakeEvent(n: number): TrackerEvent {
+  const built = buildEvent(`e${n}`, undefined, context({ eventId: `id-${n}` }));
+  if (!built) throw new Error('unreachable');
+  return built;
+}
+
+/** A scheduler driven by hand. */
+function manualScheduler() {
+  let next = 1;
+  const timers = new Map<number, { fn: () => void; ms: number }>();
+  const scheduler: Scheduler = {
+    setTimeout: (fn, ms) => {
+      const id = next++;
+      timers.set(id, { fn, ms });
+      return id;
+    },
+    clearTimeout: (handle) => {
+      timers.delete(handle as number);
+    },
+  };
+  return {
+    scheduler,
+    timers,
+    runAll() {
+      const due = [...timers.entries()];
+      timers.clear();
+      for (const [, timer] of due) timer.fn();
+    },
+  };
+}
+
+describe('event names and properties', () => {
+  it('accepts the collector’s event names only', () => {
+    expect(isValidEventName('pageview')).toBe(true);
+    expect(isValidEventName('Signup Completed: step/2 - v1.0')).toBe(true);
+    expect(isValidEventName('')).toBe(false);
+    expect(isValidEventName('a'.repeat(128))).toBe(true);
+    expect(isValidEventName('a'.repeat(129))).toBe(false);
+    expect(isValidEventName('bad<script>')).toBe(false);
+    expect(isValidEventName('émoji')).toBe(false);
+    expect(isValidEventName(42)).toBe(false);
+  });
+
+  it('keeps properties flat, typed and bounded', () => {
+    const date = new Date('2026-01-02T03:04:05.000Z');
+    const props = sanitizeProperties({
+      s: 'x'.repeat(2000),
+      n: 3.5,
+      inf: Infinity,
+      b: false,
+      nil: null,
+      undef: undefined,
+      fn: () => 1,
+      date,
+      nested: { a: [1, 2] },
+    });
+    expect(props).toEqual({
+      s: 'x'.repeat(1024),
+      n: 3.5,
+      inf: null,
+      b: false,
+      nil: null,
+      date: '2026-01-02T03:04:05.000Z',
+      nested: '{"a":[1,2]}',
+    });
+  });
+
+  it('keeps at most 50 properties and drops empty objects', () => {
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, i]));
+    expect(Object.keys(sanitizeProperties(many) ?? {})).toHaveLength(50);
+    expect(sanitizeProperties({})).toBeUndefined();
+    expect(sanitizeProperties(undefined)).toBeUndefined();
+  });
+});
+
+describe('buildEvent / buildPayload', () => {
+  it('builds the collector’s event shape', () => {
+    const event = buildEvent('button_click', { button: 'send' }, context({ userId: 'alice' }));
+    expect(event).toEqual({
+      event: 'button_click',
+      site: 'default',
+      event_id: '00000000-0000-4000-8000-000000000001',
+      timestamp: '2026-11-01T12:00:00.000Z',
+      anonymous_id: 'anon-1',
+      user_id: 'alice',
+      session_id: 'sess-1',
+      url: 'https://example.com/pricing?utm_source=x',
+      referrer: 'https://google.com/',
+      title: 'Pricing',
+      properties: { button: 'send' },
+    });
+  });
+
+  it('leaves out empty optional fields and falls back to site "default"', () => {
+    const event = buildEvent('pageview', undefined, context({ site: 'bad site!', url: '', referrer: undefined, title: '' }));
+    expect(event).not.toBeNull();
+    expect(event?.site).toBe('default');
+    expect(event).not.toHaveProperty('url');
+    expect(event).not.toHaveProperty('referrer');
+    expect(event).not.toHaveProperty('title');
+    expect(event).not.toHaveProperty('properties');
+    expect(event).not.toHaveProperty('user_id');
+  });
+
+  it('truncates long urls and ids', () => {
+    const event = buildEvent('pageview', undefined, context({ url: `https://x.io/${'a'.repeat(3000)}`, anonymousId: 'z'.repeat(200) }));
+    expect(event?.url).toHaveLength(2048);
+    expect(event?.anonymous_id).toHaveLength(128);
+  });
+
+  it('refuses invalid event names', () => {
+    expect(buildEvent('no<html>', undefined, context())).toBeNull();
+  });
+
+  it('wraps events as {"events": [...]}', () => {
+    const events = [fakeEvent(1), fakeEvent(2)];
+    expect(JSON.parse(buildPayload(events))).toEqual({ events });
+  });
+
+  it('chunks lists', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 20)).toEqual([]);
+  });
+
+  it('makes version 4 UUIDs, with or without randomUUID', () => {
+    expect(uuid()).toMatch(UUID_RE);
+    const original = crypto.randomUUID.bind(crypto);
+    vi.spyOn(crypto, 'randomUUID').mockImplementation(() => {
+      throw new Error('insecure context');
+    });
+    const fallback = uuid();
+    expect(fallback).toMatch(UUID_RE);
+    expect(fallback).not.toBe(original());
+  });
+});
+
+describe('sessions', () => {
+  const timeout = 30 * 60 * 1000;
+  const newId = () => 'new';
+
+  it('starts a session when there is none', () => {
+    expect(resolveSession(null, 1000, timeout, newId)).toEqual({ id: 'new', lastActivity: 1000 });
+  });
+
+  it('keeps an active session and moves its last activity', () => {
+    const t0 = 1_000_000;
+    expect(resolveSession({ id: 's1', lastActivity: t0 }, t0 + timeout, timeout, newId)).toEqual({
+      id: 's1',
+      lastActivity: t0 + timeout,
+    });
+  });
+
+  it('renews the session after 30 minutes idle', () => {
+    const t0 = 1_000_000;
+    expect(resolveSession({ id: 's1', lastActivity: t0 }, t0 + timeout + 1, timeout, newId).id).toBe('new');
+  });
+
+  it('reads stored sessions defensively', () => {
+    expect(parseSession(JSON.stringify({ id: 'a', lastActivity: 5 }))).toEqual({ id: 'a', lastActivity: 5 });
+    expect(parseSession('{not json')).toBeNull();
+    expect(parseSession(JSON.stringify({ id: 3 }))).toBeNull();
+    expect(parseSession(null)).toBeNull();
+  });
+});
+
+describe('data-track parsing', () => {
+  beforeEach(() => {
+    document.body.innerHTML = '';
+  });
+
+  it('maps data-track-* attributes to snake_case properties', () => {
+    expect(attributeToPropertyName('data-track-plan-name')).toBe('plan_name');
+    document.body.innerHTML =
+      '<button data-track="plan_selected" data-track-plan="pro" data-track-Plan-Name="Pro Plan" data-testid="x">Pro</button>';
+    const button = document.querySelector('button');
+    expect(button).not.toBeNull();
+    expect(parseTrackElement(button as Element)).toEqual({
+      event: 'plan_selected',
+      properties: { plan: 'pro', plan_name: 'Pro Plan' },
+    });
+  });
+
+  it('ignores elements with an empty or invalid data-track', () => {
+    document.body.innerHTML = '<a data-track="">x</a><a data-track="bad<name>">y</a>';
+    for (const a of Array.from(document.querySelectorAll('a'))) expect(parseTrackElement(a)).toBeNull();
+  });
+
+  it('finds the tracked ancestor of a click target', () => {
+    document.body.innerHTML =
+      '<div data-track="card_open" data-track-card="a"><span><b id="inner">text</b></span></div><p id="plain">p</p>';
+    const inner = document.getElementById('inner');
+    expect(findTrackTarget(inner)?.getAttribute('data-track')).toBe('card_open');
+    expect(findTrackTarget(inner?.firstChild ?? null)?.getAttribute('data-track')).toBe('card_open');
+    expect(findTrackTarget(document.getElementById('plain'))).toBeNull();
+    expect(findTrackTarget(null)).toBeNull();
+  });
+});
+
+describe('BatchQueue', () => {
+  it('sends after the flush interval', async () => {
+    const { scheduler, timers, runAll } = manualScheduler();
+    const send = vi.fn<SendBatch>(async (events) => ({ accepted: events.length, rejected: 0, retry: false }));
+    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler });
+    queue.add(fakeEvent(1));
+    queue.add(fakeEvent(2));
+    expect(send).not.toHaveBeenCalled();
+    expect(timers.size).toBe(1);
+    expect([...timers.values()][0].ms).toBe(1000);
+    runAll();
+    await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(1));
+    expect(send.mock.calls[0][0].map((e) => e.event)).toEqual(['e1', 'e2']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('sends at once when the batch is full', () => {
+    const { scheduler } = manualScheduler();
+    const send = vi.fn<SendBatch>(async (events) => ({ accepted: events.length, rejected: 0, retry: false }));
+    const queue = new BatchQueue({ maxBatchSize: 3, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler });
+    for (let i = 0; i < 3; i += 1) queue.add(fakeEvent(i));
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(send.mock.calls[0][0]).toHaveLength(3);
+  });
+
+  it('reports the counts of a flush', async () => {
+    const send = vi.fn<SendBatch>(async (events) => ({ accepted: events.length - 1, rejected: 1, retry: false }));
+    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler: manualScheduler().scheduler });
+    for (let i = 0; i < 19; i += 1) queue.add(fakeEvent(i));
+    const result = await queue.flush();
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(result).toEqual({ accepted: 18, rejected: 1, requeued: 0, dropped: 0 });
+  });
+
+  it('puts failed batches back and gives up after maxAttempts', async () => {
+    const { scheduler, timers } = manualScheduler();
+    const send = vi.fn<SendBatch>(async () => ({ accepted: 0, rejected: 0, retry: true }));
+    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 2, send, scheduler });
+    queue.add(fakeEvent(1));
+    let result = await queue.flush();
+    expect(result.requeued).toBe(1);
+    expect(queue.size).toBe(1);
+    expect([...timers.values()][0].ms).toBe(2000); // backoff
+    result = await queue.flush();
+    expect(result).toEqual({ accepted: 0, rejected: 0, requeued: 0, dropped: 1 });
+    expect(queue.size).toBe(0);
+  });
+
+  it('treats a thrown send (network error) as retryable', async () => {
+    const send = vi.fn<SendBatch>(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler: manualScheduler().scheduler });
+    queue.add(fakeEvent(1));
+    expect((await queue.flush()).requeued).toBe(1);
+  });
+
+  it('drains synchronously for the last send', () => {
+    const { scheduler, timers } = manualScheduler();
+    const send = vi.fn<SendBatch>();
+    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler });
+    queue.add(fakeEvent(1));
+    expect(queue.drain()).toHaveLength(1);
+    expect(queue.size).toBe(0);
+    expect(timers.size).toBe(0);
+    expect(send).not.toHaveBeenCalled();
+  });
+});
+
+describe('interpretResponse', () => {
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+  it('reads 202 answers', async () => {
+    expect(await interpretResponse(json(202, { accepted: 2, rejected: [{ index: 2, reason: 'bad' }] }), 3)).toEqual({
+      accepted: 2,
+      rejected: 1,
+      retry: false,
+    });
+  });
+
+  it('retries on 429 and 5xx, not on 400/413/415', async () => {
+    expect((await interpretResponse(json(429, {}), 1)).retry).toBe(true);
+    expect((await interpretResponse(json(503, {}), 1)).retry).toBe(true);
+    for (const status of [400, 413, 415]) {
+      expect(await interpretResponse(json(status, { error: { code: 'x', message: 'y' } }), 2)).toEqual({
+        accepted: 0,
+        rejected: 2,
+        retry: false,
+      });
+    }
+  });
+});
+
+describe('Tracker', () => {
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    document.body.innerHTML = '';
+    document.title = 'Test page';
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function makeTracker() {
+    const sent: TrackerEvent[][] = [];
+    const send = vi.fn<SendBatch>(async (events) => {
+      sent.push(events);
+      return { accepted: events.length, rejected: 0, retry: false };
+    });
+    const { scheduler } = manualScheduler();
+    const tracker = new Tracker({ site: 'shop' }, send, scheduler);
+    return { tracker, sent, send };
+  }
+
+  it('keeps one anonymous_id in localStorage and one session_id per tab', async () => {
+    const { tracker, sent } = makeTracker();
+    tracker.pageview();
+    tracker.track('button_click', { button: 'a' });
+    await tracker.flush();
+    const [first, second] = sent[0];
+    expect(first.event).toBe('pageview');
+    expect(first.site).toBe('shop');
+    expect(first.title).toBe('Test page');
+    expect(first.url).toBe(location.href);
+    expect(first.anonymous_id).toMatch(UUID_RE);
+    expect(first.anonymous_id).toBe(second.anonymous_id);
+    expect(first.session_id).toBe(second.session_id);
+    expect(first.event_id).not.toBe(second.event_id);
+    expect(localStorage.getItem(STORAGE_KEYS.anonymousId)).toBe(first.anonymous_id);
+    expect(parseSession(sessionStorage.getItem(STORAGE_KEYS.session))?.id).toBe(first.session_id);
+    expect(second.properties).toEqual({ button: 'a' });
+  });
+
+  it('renews the session after 30 minutes idle', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-01T10:00:00Z'));
+    const { tracker } = makeTracker();
+    const s1 = tracker.touchSession();
+    vi.setSystemTime(new Date('2026-11-01T10:29:00Z'));
+    expect(tracker.touchSession()).toBe(s1);
+    vi.setSystemTime(new Date('2026-11-01T11:00:00Z'));
+    expect(tracker.touchSession()).not.toBe(s1);
+  });
+
+  it('adds user_id after identify()', async () => {
+    const { tracker, sent } = makeTracker();
+    tracker.identify('alice');
+    tracker.track('x');
+    tracker.identify(null);
+    tracker.track('y');
+    await tracker.flush();
+    expect(sent[0][0].user_id).toBe('alice');
+    expect(sent[0][1].user_id).toBeUndefined();
+  });
+
+  it('does not queue invalid event names', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { tracker } = makeTracker();
+    expect(tracker.track('bad<name>')).toBe(false);
+    expect(tracker.pending).toBe(0);
+    expect(warn).toHaveBeenCalled();
+  });
+
+  it('tracks clicks on [data-track] elements once started', async () => {
+    const { tracker, sent } = makeTracker();
+    tracker.start();
+    document.body.innerHTML =
+      '<button data-track="plan_selected" data-track-plan="pro"><span id="label">Pro</span></button><button id="other">x</button>';
+    document.getElementById('label')?.click();
+    document.getElementById('other')?.click();
+    tracker.stop();
+    document.getElementById('label')?.click(); // no longer tracked
+    await tracker.flush();
+    expect(sent[0]).toHaveLength(1);
+    expect(sent[0][0].event).toBe('plan_selected');
+    expect(sent[0][0].properties).toEqual({ plan: 'pro' });
+  });
+
+  it('sends what is queued with sendBeacon on pagehide', () => {
+    const beacon = vi.fn((_url: string, _body?: BodyInit | null) => true);
+    Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true, writable: true });
+    const { tracker, send } = makeTracker();
+    tracker.start();
+    tracker.track('about_to_leave');
+    window.dispatchEvent(new Event('pagehide'));
+    tracker.stop();
+    expect(beacon).toHaveBeenCalledTimes(1);
+    const [url, body] = beacon.mock.calls[0];
+    expect(url).toBe('/api/events');
+    expect(typeof body).toBe('string'); // a string body goes out as text/plain
+    expect((JSON.parse(body as string) as { events: TrackerEvent[] }).events[0].event).toBe('about_to_leave');
+    expect(tracker.pending).toBe(0);
+    expect(send).not.toHaveBeenCalled();
+  });
+});
+
+describe('fetchSender', () => {
+  it('POSTs JSON with keepalive to the endpoint', async () => {
+    const fetchMock = vi.fn(async (_input: RequestInfo | URL, _init?: RequestInit) =>
+      new Response(JSON.stringify({ accepted: 1, rejected: [] }), { status: 202 }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    try {
+      const { fetchSender } = await import('./tracker');
+      const result = await fetchSender('/api/events')([fakeEvent(1)]);
+      expect(result).toEqual({ accepted: 1, rejected: 0, retry: false });
+      const [url, init] = fetchMock.mock.calls[0];
+      expect(url).toBe('/api/events');
+      expect(init?.method).toBe('POST');
+      expect(init?.keepalive).toBe(true);
+      expect(init?.credentials).toBe('omit');
+      expect((init?.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+      expect(JSON.parse(init?.body as string)).toEqual({ events: [fakeEvent(1)] });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});

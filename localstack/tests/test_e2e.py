@@ -1,0 +1,156 @@
+"""End to end, over HTTP, through the whole local stack as the run command starts it (on free ports):
+the front routes to the functions, events go through Kinesis, the poller and the writer into ClickHouse,
+and the overview reads them back. The browser test drives the built frontend in Chromium."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import REPO
+from lstack.stack import Ports, Stack
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="module")
+def stack(data_dir):
+    s = Stack(data_dir, Ports.free())
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def token(stack):
+    r = requests.post(f"{stack.url}/api/auth/login", json={"username": "admin", "password": "admin"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def overview(stack, token, **params):
+    r = requests.get(f"{stack.url}/api/analytics/overview", params=params,
+                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def wait_for(fn, want, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    got = fn()
+    while got != want and time.monotonic() < deadline:
+        time.sleep(0.3)
+        got = fn()
+    assert got == want
+    return got
+
+
+def send(stack, body, content_type="application/json"):
+    return requests.post(f"{stack.url}/api/events", data=json.dumps(body),
+                         headers={"Content-Type": content_type, "User-Agent": BROWSER_UA}, timeout=30)
+
+
+def test_health_and_the_signed_in_user(stack, token):
+    assert requests.get(f"{stack.url}/api/health", timeout=10).json() == {"status": "ok"}
+    me = requests.get(f"{stack.url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    assert (me["username"], me["email"], me["role"]) == ("admin", "admin@example.com", "admin")
+
+
+def test_events_flow_through_the_queue_into_the_overview(stack, token):
+    site = f"e2e-{uuid.uuid4().hex[:8]}"
+    before = overview(stack, token, site=site)
+    assert before["events"] == 0
+
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    batch = {"events": [
+        {"event": "pageview", "site": site, "event_id": ids[0], "anonymous_id": "v1", "session_id": "s1",
+         "url": "https://shop.test/?utm_source=e2e"},
+        {"event": "pageview", "site": site, "event_id": ids[1], "anonymous_id": "v2", "session_id": "s2"},
+        {"event": "signup", "site": site, "event_id": ids[2], "user_id": "u1", "properties": {"plan": "pro"}},
+        {"event": "", "site": site, "anonymous_id": "v3"},
+    ]}
+    r = send(stack, batch)
+    assert r.status_code == 202, r.text
+    assert r.json()["accepted"] == 3 and r.json()["rejected"][0]["index"] == 3
+    # What navigator.sendBeacon sends: text/plain.
+    r = send(stack, {"event": "click", "site": site, "anonymous_id": "v1", "session_id": "s1"}, "text/plain;charset=UTF-8")
+    assert r.status_code == 202, r.text
+
+    got = wait_for(lambda: overview(stack, token, site=site)["events"], 4)
+    totals = overview(stack, token, site=site)
+    assert (totals["events"], totals["visitors"], totals["sessions"], totals["pageviews"]) == (got, 3, 2, 2)
+
+    # The same event_id again (a tracker retrying): still counted once.
+    assert send(stack, {"events": batch["events"][:1]}).status_code == 202
+    time.sleep(3)
+    assert overview(stack, token, site=site)["events"] == 4
+
+
+@pytest.mark.parametrize("method,path,body,headers,status,code", [
+    ("GET", "/api/nowhere", None, {}, 404, "not_found"),
+    ("DELETE", "/api/events", None, {}, 405, "method_not_allowed"),
+    ("GET", "/api/auth/login", None, {}, 405, "method_not_allowed"),
+    ("POST", "/api/auth/login", "{not json", {"Content-Type": "application/json"}, 400, "malformed_json"),
+    ("POST", "/api/auth/login", '{"username": "admin"}', {"Content-Type": "application/json"}, 400, "bad_request"),
+    ("POST", "/api/auth/login", '{"username": "admin", "password": "wrong"}', {"Content-Type": "application/json"}, 401, "invalid_credentials"),
+    ("POST", "/api/events", "{not json", {"Content-Type": "application/json"}, 400, "malformed_json"),
+    ("POST", "/api/events", "<xml/>", {"Content-Type": "application/xml"}, 415, "unsupported_media_type"),
+    ("GET", "/api/auth/me", None, {}, 401, "unauthorized"),
+    ("GET", "/api/auth/me", None, {"Authorization": "Bearer not.a.token"}, 401, "unauthorized"),
+    ("GET", "/api/analytics/overview", None, {}, 401, "unauthorized"),
+])
+def test_bad_requests_get_the_error_shape(stack, method, path, body, headers, status, code):
+    r = requests.request(method, f"{stack.url}{path}", data=body, headers=headers, timeout=30)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and err["message"] and isinstance(err["details"], list)
+
+
+def test_bad_analytics_parameters_are_named(stack, token):
+    r = requests.get(f"{stack.url}/api/analytics/overview", params={"from": "last tuesday"},
+                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 400 and "`from`" in r.json()["error"]["message"]
+
+
+def test_an_oversized_batch_is_413(stack):
+    events = [{"event": "x", "anonymous_id": "a"}] * 501
+    assert send(stack, {"events": events}).status_code == 413
+
+
+def test_the_frontend_is_served(stack):
+    r = requests.get(f"{stack.url}/", timeout=10)
+    assert r.status_code == 200 and '<div id="root">' in r.text
+    assert requests.get(f"{stack.url}/some/client/route", timeout=10).text == r.text
+
+
+def test_in_a_browser_the_button_moves_the_count(stack, tmp_path):
+    """Chromium signs in, reads the count, clicks the tracked button and sees the count rise."""
+    node = shutil.which("node")
+    assert node and os.path.exists("/usr/bin/chromium"), "the test command installs Node and Chromium"
+    shot = tmp_path / "dashboard.png"
+    proc = subprocess.run([node, "e2e/smoke.mjs"], cwd=REPO / "frontend", capture_output=True, text=True,
+                          timeout=180, env=dict(os.environ, BASE_URL=stack.url, SCREENSHOT=str(shot)))
+    print(proc.stdout[-3000:], proc.stderr[-3000:])
+    assert proc.returncode == 0
+    assert "1 passed, 0 failed" in proc.stdout
+    assert shot.stat().st_size > 10_000
+
+
+def test_data_survives_a_restart(stack, token, data_dir):
+    """Stopping and starting the stack on the same data directory keeps events, users and sessions."""
+    before = overview(stack, token)["events"]
+    assert before > 0
+    stack.stop()
+    stack.start()
+    assert overview(stack, token)["events"] == before  # the token too: the signing key is kept
