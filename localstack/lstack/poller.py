@@ -124,6 +124,7 @@ class StreamPoller:
         self._iterators: dict[str, str | None] = {}
         self._buffers: dict[str, list[dict]] = {}
         self._first_at: dict[str, float] = {}
+        self._closed: set[str] = set()  # shards that were split or merged and are read to their end
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -134,12 +135,20 @@ class StreamPoller:
                 if time.monotonic() - listed_at > 30:
                     shards = [s["ShardId"] for s in self.kinesis.list_shards(StreamName=self.source.stream)["Shards"]]
                     listed_at = time.monotonic()
-                busy = False
-                for shard_id in shards:
-                    busy |= self.poll_shard(shard_id)
             except Exception:  # the loop must survive a hiccup of the emulator; it retries
-                log.exception("poller: polling failed; retrying")
-                busy = False
+                log.exception("poller: listing shards failed; retrying")
+            busy = False
+            for shard_id in shards:
+                if shard_id in self._closed:
+                    continue
+                try:
+                    busy |= self.poll_shard(shard_id)
+                except Exception:
+                    # An expired iterator or a hiccup: read again from the checkpoint. What was buffered
+                    # but not delivered is dropped here and read again, so nothing is lost or doubled.
+                    log.exception("poller: reading %s failed; resuming from its checkpoint", shard_id)
+                    self._iterators[shard_id] = None
+                    self._buffers[shard_id] = []
             if not busy:
                 stop.wait(self.idle_sleep)
 
@@ -154,6 +163,8 @@ class StreamPoller:
             resp = self.kinesis.get_records(ShardIterator=self._iterators[shard_id], Limit=min(room, 10000))
             self._iterators[shard_id] = resp.get("NextShardIterator")
             got = resp["Records"]
+            if self._iterators[shard_id] is None and not got and not buffer:
+                self._closed.add(shard_id)
             if got and not buffer:
                 self._first_at[shard_id] = time.monotonic()
             buffer.extend(got)

@@ -106,6 +106,7 @@ class Stack:
     # --- start and stop -----------------------------------------------------------------------------
     def start(self) -> "Stack":
         t0 = time.monotonic()
+        self._stop = threading.Event()  # a fresh one: start() after stop() must poll again
         self.run_dir.mkdir(parents=True, exist_ok=True)
         services.stop_from_pidfiles(self.run_dir)
         p = self.ports
@@ -115,11 +116,9 @@ class Stack:
         self._services.append(services.start_moto(p.moto, self.run_dir))
         log.info("stack: services up in %.1fs", time.monotonic() - t0)
 
-        secret_name = "analytics/jwt-secret"
         params = dict(LOCAL_ADMIN, ClickHouseUrl=self.clickhouse_url)
         self.template = Template(self.template_path, params, {})
-        secret_name = self.template.name_of("JwtSecret")
-        self.template.secrets = {secret_name: self._jwt_secret()}
+        self.template.secrets = {self.template.name_of("JwtSecret"): self._jwt_secret()}
         env = self.function_env()
         endpoints = self.aws_endpoints()
         bootstrap(self.template, dynamodb_url=endpoints["dynamodb"], kinesis_url=endpoints["kinesis"],

@@ -154,3 +154,8 @@ def test_data_survives_a_restart(stack, token, data_dir):
     stack.stop()
     stack.start()
     assert overview(stack, token)["events"] == before  # the token too: the signing key is kept
+
+
+def test_a_wrong_method_names_the_allowed_ones(stack):
+    r = requests.delete(f"{stack.url}/api/events", timeout=30)
+    assert r.status_code == 405 and r.headers["Allow"] == "POST, OPTIONS"

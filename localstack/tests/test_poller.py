@@ -147,3 +147,17 @@ def test_batching_window_waits_for_more(kinesis, stream, tmp_path):
     started = time.monotonic()
     drain(poller, lambda: len(rec.delivered()) >= 3)
     assert time.monotonic() - started >= 0.9  # held back for the window, not sent at once
+
+
+def test_a_broken_iterator_resumes_from_the_checkpoint(kinesis, stream, tmp_path):
+    """An expired iterator (or any read failure) must neither lose nor double a record."""
+    put(kinesis, stream, range(5))
+    rec = Recorder()
+    poller = make(kinesis, stream, tmp_path, rec)
+    drain(poller, lambda: len(rec.delivered()) >= 5)
+    for shard in list(poller._iterators):
+        poller._iterators[shard] = "expired-iterator"
+    put(kinesis, stream, range(5, 9))
+    drain(poller, lambda: len(rec.delivered()) >= 9)
+    time.sleep(0.3)
+    assert sorted(rec.delivered()) == list(range(9))

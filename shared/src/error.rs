@@ -12,6 +12,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<Value>,
+    /// Headers the answer must carry, such as `Allow` on a 405 or `Retry-After` on a 429.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 #[derive(Serialize)]
@@ -33,7 +35,13 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     pub fn with_details(mut self, details: Vec<Value>) -> Self {
@@ -67,12 +75,16 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "not_found", message)
     }
-    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+    pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
         Self::new(
             405,
             "method_not_allowed",
-            format!("{method} is not allowed on {path}"),
+            format!(
+                "{method} is not allowed on {path}; use {}",
+                allowed.join(" or ")
+            ),
         )
+        .with_header("allow", allowed.join(", "))
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)

@@ -22,11 +22,10 @@ pub fn empty(status: u16) -> Response<Body> {
 
 pub fn error(err: &ApiError) -> Response<Body> {
     let mut resp = with_body(err.status, err.body());
-    if err.status == 405 {
-        resp.headers_mut().insert(
-            header::ALLOW,
-            header::HeaderValue::from_static("GET, POST, OPTIONS"),
-        );
+    for (name, value) in &err.headers {
+        if let Ok(value) = header::HeaderValue::from_str(value) {
+            resp.headers_mut().insert(*name, value);
+        }
     }
     resp
 }
@@ -49,16 +48,19 @@ pub fn health() -> Response<Body> {
     json(200, &serde_json::json!({"status": "ok"}))
 }
 
-/// A route that does not exist, or exists with another method.
-pub fn no_route(req: &Request, known_path: bool) -> ApiError {
-    if known_path {
-        ApiError::method_not_allowed(req.method().as_str(), req.uri().path())
+/// The answer for a request no handler took: 405 with `Allow` when the path is one of `routes`
+/// (method, path) under another method, else 404.
+pub fn no_route(req: &Request, routes: &[(&str, &str)]) -> ApiError {
+    let path = req.uri().path();
+    let allowed: Vec<&str> = routes
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(m, _)| *m)
+        .collect();
+    if allowed.is_empty() {
+        ApiError::not_found(format!("no route for {} {path}", req.method()))
     } else {
-        ApiError::not_found(format!(
-            "no route for {} {}",
-            req.method(),
-            req.uri().path()
-        ))
+        ApiError::method_not_allowed(req.method().as_str(), path, &allowed)
     }
 }
 

@@ -14,7 +14,8 @@ pub struct App<A> {
     pub tokens: Tokens,
 }
 
-const PATHS: &[&str] = &["/api/health", "/api/analytics/overview"];
+/// The routes served, for 404 versus 405 answers.
+const ROUTES: &[(&str, &str)] = &[("GET", "/api/health"), ("GET", "/api/analytics/overview")];
 
 pub async fn handle<A: AnalyticsStore>(app: &App<A>, req: Request) -> Response<Body> {
     http::respond(route(app, &req).await)
@@ -24,7 +25,7 @@ async fn route<A: AnalyticsStore>(app: &App<A>, req: &Request) -> Result<Respons
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/api/health") => Ok(http::health()),
         ("GET", "/api/analytics/overview") => overview(app, req).await,
-        (_, path) => Err(http::no_route(req, PATHS.contains(&path))),
+        _ => Err(http::no_route(req, ROUTES)),
     }
 }
 

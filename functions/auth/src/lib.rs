@@ -15,7 +15,12 @@ pub struct App<U> {
     pub tokens: Tokens,
 }
 
-const PATHS: &[&str] = &["/api/health", "/api/auth/login", "/api/auth/me"];
+/// The routes served, for 404 versus 405 answers.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/health"),
+    ("POST", "/api/auth/login"),
+    ("GET", "/api/auth/me"),
+];
 
 pub async fn handle<U: UserStore>(app: &App<U>, req: Request) -> Response<Body> {
     http::respond(route(app, &req).await)
@@ -26,7 +31,7 @@ async fn route<U: UserStore>(app: &App<U>, req: &Request) -> Result<Response<Bod
         ("GET", "/api/health") => Ok(http::health()),
         ("POST", "/api/auth/login") => login(app, req).await,
         ("GET", "/api/auth/me") => me(app, req).await,
-        (_, path) => Err(http::no_route(req, PATHS.contains(&path))),
+        _ => Err(http::no_route(req, ROUTES)),
     }
 }
 

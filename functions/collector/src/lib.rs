@@ -11,6 +11,13 @@ use shared::ports::EventQueue;
 use shared::ApiError;
 use time::OffsetDateTime;
 
+/// The routes served, for 404 versus 405 answers.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/health"),
+    ("POST", "/api/events"),
+    ("OPTIONS", "/api/events"),
+];
+
 pub struct App<Q> {
     pub queue: Q,
 }
@@ -39,10 +46,7 @@ async fn route<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Bo
         ("GET", "/api/health") => Ok(http::health()),
         ("POST", "/api/events") => collect(app, req).await,
         ("OPTIONS", "/api/events") => Ok(http::empty(204)),
-        (_, path) => Err(http::no_route(
-            req,
-            path == "/api/events" || path == "/api/health",
-        )),
+        _ => Err(http::no_route(req, ROUTES)),
     }
 }
 

@@ -180,3 +180,14 @@ async fn preflight_is_open_to_any_origin() {
     assert_eq!(headers["access-control-allow-methods"], "POST, OPTIONS");
     assert_eq!(headers["access-control-allow-headers"], "content-type");
 }
+
+#[tokio::test]
+async fn a_wrong_method_names_the_allowed_ones() {
+    let (status, answer, headers) = send(&app(), request("PUT", None, BROWSER, "")).await;
+    assert_eq!(status, 405);
+    assert_eq!(headers["allow"], "POST, OPTIONS");
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("POST or OPTIONS"));
+}
