@@ -223,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.free_ports or "--port" in (argv or sys.argv):
         ports.front = args.port
     stack = Stack(args.data_dir, ports)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both stop everything (SIGINT explicitly: a shell may start us with it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         stack.start()
         print(f"\n  The product is up: {stack.url}  (sign in as admin / admin)\n"
