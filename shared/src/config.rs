@@ -50,11 +50,10 @@ pub fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T,
     }
 }
 
-/// Token settings: `JWT_SECRET` (at least 32 bytes), `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_TTL_SECONDS`.
-pub fn tokens() -> Result<Tokens, ConfigError> {
-    let secret = required("JWT_SECRET")?;
+/// Token settings around a signing key: `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_TTL_SECONDS`.
+pub fn tokens_from(secret: &[u8]) -> Result<Tokens, ConfigError> {
     Tokens::new(
-        secret.as_bytes(),
+        secret,
         &optional("JWT_ISSUER", "analytics"),
         &optional("JWT_AUDIENCE", "analytics-api"),
         number("JWT_TTL_SECONDS", 3600)?,

@@ -119,11 +119,23 @@ impl ApiError {
     }
 }
 
-/// Failures of the ports (stores, queues). They become a 5xx for the client and a log line for us.
+/// What a conflicting write ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    Username,
+    Email,
+    /// The write would leave no admin.
+    LastAdmin,
+    /// Someone else changed the record in the meantime.
+    Changed,
+}
+
+/// Failures of the ports (stores, queues). Backend failures become a 5xx for the client and a log
+/// line for us; conflicts and absences are for the handler to explain.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
     #[error("not found")]
     NotFound,
     #[error("backend: {0}")]
@@ -133,7 +145,20 @@ pub enum StoreError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
+            StoreError::Conflict(Conflict::Username) => {
+                ApiError::conflict("username_taken", "that username is taken")
+            }
+            StoreError::Conflict(Conflict::Email) => {
+                ApiError::conflict("email_taken", "that e-mail address is already in use")
+            }
+            StoreError::Conflict(Conflict::LastAdmin) => ApiError::unprocessable(
+                "last_admin",
+                "this is the last admin: make another user admin first",
+            ),
+            StoreError::Conflict(Conflict::Changed) => ApiError::conflict(
+                "changed",
+                "the user was changed by someone else meanwhile; reload and try again",
+            ),
             StoreError::NotFound => ApiError::not_found("not found"),
             StoreError::Backend(cause) => {
                 tracing::error!(%cause, "backend failure");

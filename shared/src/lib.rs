@@ -13,4 +13,4 @@ pub mod query;
 pub mod useragent;
 pub mod users;
 
-pub use error::{ApiError, StoreError};
+pub use error::{ApiError, Conflict, StoreError};

@@ -69,6 +69,62 @@ impl Email {
     }
 }
 
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Passwords people are known to pick first; refused whatever their length.
+const COMMON: &[&str] = &[
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "123456789",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "qwerty123",
+    "1q2w3e4r5t",
+    "iloveyou",
+    "letmein123",
+    "welcome123",
+    "admin12345",
+    "administrator",
+    "changeme123",
+    "abc1234567",
+    "passw0rd123",
+    "football123",
+    "0987654321",
+];
+
+/// The password rules (NIST SP 800-63B style): long enough, not absurdly long, not the username, not a
+/// well-known password. Composition rules are deliberately not imposed.
+pub fn check_password(password: &str, username: &str) -> Result<(), ApiError> {
+    let weak = |message: String| Err(ApiError::unprocessable("weak_password", message));
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return weak(format!(
+            "passwords must be at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return weak(format!(
+            "passwords must be at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    let lower = password.to_lowercase();
+    if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        return weak("the password must not contain the username".into());
+    }
+    if COMMON.contains(&lower.as_str())
+        || lower
+            .chars()
+            .all(|c| c == lower.chars().next().unwrap_or(' '))
+    {
+        return weak("that password is too common; choose another".into());
+    }
+    Ok(())
+}
+
 /// A user as stored. The password hash never leaves the auth function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -111,6 +167,22 @@ mod tests {
         for bad in ["ab", "-ada", "ada lovelace", "ada@x", &"a".repeat(33)] {
             assert_eq!(Username::parse(bad).unwrap_err().status, 422, "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(check_password("correct horse battery", "ada").is_ok());
+        for (bad, why) in [
+            ("short", "at least"),
+            ("aaaaaaaaaaaa", "common"),
+            ("Password123", "common"),
+            ("ada-lovelace-1815", "username"),
+        ] {
+            let err = check_password(bad, "ada").unwrap_err();
+            assert_eq!((err.status, err.code), (422, "weak_password"));
+            assert!(err.message.contains(why), "{bad}: {}", err.message);
+        }
+        assert!(check_password(&"x".repeat(257), "ada").is_err());
     }
 
     #[test]

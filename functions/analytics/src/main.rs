@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use analytics::App;
 use lambda_http::{service_fn, Error};
-use shared::adapters::clickhouse::ClickHouse;
+use shared::adapters::{aws::sdk_config, clickhouse::ClickHouse, secrets};
 use shared::config::{self, ClickHouseConfig};
 
 #[tokio::main]
@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     config::init_tracing();
     let app = Arc::new(App {
         store: ClickHouse::new(&ClickHouseConfig::from_env()?),
-        tokens: config::tokens()?,
+        tokens: secrets::tokens(&sdk_config().await).await?,
     });
     lambda_http::run(service_fn(move |req| {
         let app = Arc::clone(&app);

@@ -1,17 +1,20 @@
 use std::sync::Arc;
 
-use auth::{ensure_admin, AdminSeed, App};
+use auth::{ensure_admin, AdminSeed, App, Settings};
 use lambda_http::{service_fn, Error};
-use shared::adapters::{aws::sdk_config, dynamodb::DynamoUsers};
+use shared::adapters::{aws::sdk_config, dynamodb::DynamoUsers, secrets};
 use shared::config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
     let sdk = sdk_config().await;
+    let users = DynamoUsers::from_sdk(&sdk, config::required("USERS_TABLE")?);
     let app = Arc::new(App {
-        users: DynamoUsers::from_sdk(&sdk, config::required("USERS_TABLE")?),
-        tokens: config::tokens()?,
+        throttle: users.throttle(),
+        users,
+        tokens: secrets::tokens(&sdk).await?,
+        settings: Settings::from_env()?,
     });
     let seed = AdminSeed {
         username: config::optional("ADMIN_USERNAME", "admin"),

@@ -1,19 +1,29 @@
-//! Users in DynamoDB. One table, key `pk`: `USER#<username>` holds the user and `EMAIL#<email>`
-//! reserves the address, both written in one transaction so an e-mail is unique without a scan.
+//! Users and login throttling in one DynamoDB table, key `pk`:
+//! - `USER#<username>` holds the user;
+//! - `EMAIL#<email>` reserves an address, so e-mails are unique without a scan;
+//! - `META#admins` counts the admins, so that "never remove the last admin" holds under concurrency;
+//! - `THROTTLE#<key>` counts failed logins, removed by the table's TTL (`expires_at`).
+//!
+//! Writes that touch more than one of them are one transaction.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
+};
 use aws_sdk_dynamodb::Client;
 use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::auth::Role;
-use crate::error::StoreError;
-use crate::ports::UserStore;
+use crate::error::{Conflict, StoreError};
+use crate::ports::{LoginThrottle, Strikes, UserStore};
 use crate::users::{Email, User, Username};
+
+const ADMINS_KEY: &str = "META#admins";
 
 #[derive(Clone)]
 pub struct DynamoUsers {
@@ -32,6 +42,105 @@ impl DynamoUsers {
             table: table.into(),
         }
     }
+
+    /// The same table holds the login throttle.
+    pub fn throttle(&self) -> DynamoThrottle {
+        DynamoThrottle {
+            client: self.client.clone(),
+            table: self.table.clone(),
+        }
+    }
+
+    fn put(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: &str,
+        values: Values,
+    ) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values.into_option())
+            .build()
+            .expect("table, item and condition are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    fn delete(&self, key: AttributeValue, condition: &str, values: Values) -> TransactWriteItem {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", key)
+            .condition_expression(condition)
+            .set_expression_attribute_values(values.into_option())
+            .build()
+            .expect("table, key and condition are set");
+        TransactWriteItem::builder().delete(delete).build()
+    }
+
+    /// Adds `delta` to the admin count; a decrement only while another admin remains.
+    fn count_admins(&self, delta: i64) -> TransactWriteItem {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(ADMINS_KEY))
+            .update_expression("ADD admins :delta")
+            .expression_attribute_values(":delta", n(delta));
+        if delta < 0 {
+            update = update
+                .condition_expression("admins > :one")
+                .expression_attribute_values(":one", n(1));
+        }
+        TransactWriteItem::builder()
+            .update(update.build().expect("table, key and expression are set"))
+            .build()
+    }
+
+    /// Runs a transaction; `conflicts[i]` says what a failed condition on item `i` means.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        conflicts: Vec<StoreError>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        if let SdkError::ServiceError(ctx) = &err {
+            if let TransactWriteItemsError::TransactionCanceledException(cancel) = ctx.err() {
+                let reasons = cancel.cancellation_reasons();
+                let failed = reasons
+                    .iter()
+                    .position(|r| r.code() == Some("ConditionalCheckFailed"));
+                if let Some(i) = failed {
+                    let mut conflicts = conflicts;
+                    if i < conflicts.len() {
+                        return Err(conflicts.swap_remove(i));
+                    }
+                }
+            }
+        }
+        Err(backend(DisplayErrorContext(err)))
+    }
+}
+
+/// Expression attribute values, built up as needed.
+#[derive(Default)]
+struct Values(HashMap<String, AttributeValue>);
+
+impl Values {
+    fn with(mut self, name: &str, value: AttributeValue) -> Self {
+        self.0.insert(name.to_owned(), value);
+        self
+    }
+    fn into_option(self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.0.is_empty()).then_some(self.0)
+    }
 }
 
 fn user_key(username: &str) -> AttributeValue {
@@ -46,20 +155,34 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
 fn backend(err: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("dynamodb: {err}"))
 }
 
+fn rfc3339(t: OffsetDateTime) -> AttributeValue {
+    s(&t.format(&Rfc3339).expect("UTC times format as RFC 3339"))
+}
+
 fn to_item(user: &User) -> HashMap<String, AttributeValue> {
-    let time = |t: OffsetDateTime| s(&t.format(&Rfc3339).expect("UTC times format as RFC 3339"));
     HashMap::from([
         ("pk".to_owned(), user_key(user.username.as_str())),
         ("username".to_owned(), s(user.username.as_str())),
         ("email".to_owned(), s(user.email.as_str())),
         ("role".to_owned(), s(user.role.as_str())),
         ("password_hash".to_owned(), s(&user.password_hash)),
-        ("created_at".to_owned(), time(user.created_at)),
-        ("updated_at".to_owned(), time(user.updated_at)),
+        ("created_at".to_owned(), rfc3339(user.created_at)),
+        ("updated_at".to_owned(), rfc3339(user.updated_at)),
+    ])
+}
+
+fn email_item(user: &User) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), email_key(user.email.as_str())),
+        ("username".to_owned(), s(user.username.as_str())),
     ])
 }
 
@@ -94,56 +217,206 @@ impl UserStore for DynamoUsers {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| backend(DisplayErrorContext(e)))?;
         out.item().map(from_item).transpose()
     }
 
-    async fn create(&self, user: &User) -> Result<(), StoreError> {
-        let put = |item: HashMap<String, AttributeValue>| {
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .expect("table, item and condition are set"),
-                )
-                .build()
-        };
-        let email_item = HashMap::from([
-            ("pk".to_owned(), email_key(user.email.as_str())),
-            ("username".to_owned(), s(user.username.as_str())),
-        ]);
-        let result = self
+    async fn list(&self) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::new();
+        let mut pages = self
             .client
-            .transact_write_items()
-            .transact_items(put(to_item(user)))
-            .transact_items(put(email_item))
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :user)")
+            .expression_attribute_values(":user", s("USER#"))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            users.push(from_item(
+                &item.map_err(|e| backend(DisplayErrorContext(e)))?,
+            )?);
+        }
+        users.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
+        Ok(users)
+    }
+
+    async fn create(&self, user: &User) -> Result<(), StoreError> {
+        let mut items = vec![
+            self.put(to_item(user), "attribute_not_exists(pk)", Values::default()),
+            self.put(
+                email_item(user),
+                "attribute_not_exists(pk)",
+                Values::default(),
+            ),
+        ];
+        if user.role == Role::Admin {
+            items.push(self.count_admins(1));
+        }
+        let conflicts = vec![
+            StoreError::Conflict(Conflict::Username),
+            StoreError::Conflict(Conflict::Email),
+        ];
+        self.transact(items, conflicts).await
+    }
+
+    async fn update(&self, current: &User, next: &User) -> Result<(), StoreError> {
+        // Optimistic: the write only lands if nobody changed the user since `current` was read.
+        let unchanged = Values::default().with(":seen", rfc3339(current.updated_at));
+        let mut items = vec![self.put(to_item(next), "updated_at = :seen", unchanged)];
+        let mut conflicts = vec![StoreError::Conflict(Conflict::Changed)];
+        if current.email != next.email {
+            let owner = Values::default().with(":u", s(current.username.as_str()));
+            items.push(self.delete(email_key(current.email.as_str()), "username = :u", owner));
+            conflicts.push(StoreError::Conflict(Conflict::Changed));
+            items.push(self.put(
+                email_item(next),
+                "attribute_not_exists(pk)",
+                Values::default(),
+            ));
+            conflicts.push(StoreError::Conflict(Conflict::Email));
+        }
+        match (current.role, next.role) {
+            (Role::Admin, Role::Viewer) => {
+                items.push(self.count_admins(-1));
+                conflicts.push(StoreError::Conflict(Conflict::LastAdmin));
+            }
+            (Role::Viewer, Role::Admin) => {
+                items.push(self.count_admins(1));
+                conflicts.push(StoreError::Conflict(Conflict::Changed));
+            }
+            _ => {}
+        }
+        self.transact(items, conflicts).await
+    }
+
+    async fn delete(&self, user: &User) -> Result<(), StoreError> {
+        let owner = Values::default().with(":u", s(user.username.as_str()));
+        let mut items = vec![
+            self.delete(
+                user_key(user.username.as_str()),
+                "attribute_exists(pk)",
+                Values::default(),
+            ),
+            self.delete(
+                email_key(user.email.as_str()),
+                "attribute_not_exists(pk) OR username = :u",
+                owner,
+            ),
+        ];
+        let mut conflicts = vec![
+            StoreError::NotFound,
+            StoreError::Conflict(Conflict::Changed),
+        ];
+        if user.role == Role::Admin {
+            items.push(self.count_admins(-1));
+            conflicts.push(StoreError::Conflict(Conflict::LastAdmin));
+        }
+        self.transact(items, conflicts).await
+    }
+}
+
+/// Failed-login windows in the users table (`THROTTLE#<key>`), expired by the table's TTL.
+#[derive(Clone)]
+pub struct DynamoThrottle {
+    client: Client,
+    table: String,
+}
+
+fn throttle_key(key: &str) -> AttributeValue {
+    AttributeValue::S(format!("THROTTLE#{key}"))
+}
+
+fn strikes_from(item: &HashMap<String, AttributeValue>) -> Result<Strikes, StoreError> {
+    let num = |name: &str| -> Result<i64, StoreError> {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| StoreError::Backend(format!("throttle item without `{name}`")))
+    };
+    Ok(Strikes {
+        count: u32::try_from(num("strikes")?).unwrap_or(u32::MAX),
+        until: OffsetDateTime::from_unix_timestamp(num("until")?).map_err(backend)?,
+    })
+}
+
+impl LoginThrottle for DynamoThrottle {
+    async fn strikes(&self, key: &str, now: OffsetDateTime) -> Result<Option<Strikes>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", throttle_key(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(DisplayErrorContext(e)))?;
+        // The TTL removes items eventually, not on time: an expired window counts for nothing.
+        Ok(out
+            .item()
+            .map(strikes_from)
+            .transpose()?
+            .filter(|s| s.until > now))
+    }
+
+    async fn strike(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Strikes, StoreError> {
+        let until = (now + window).unix_timestamp();
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", throttle_key(key))
+            .update_expression("ADD strikes :one SET #until = if_not_exists(#until, :until), expires_at = if_not_exists(expires_at, :until)")
+            .condition_expression("attribute_not_exists(pk) OR #until > :now")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
-                TransactWriteItemsError::TransactionCanceledException(cancel) => {
-                    let failed = |i: usize| {
-                        cancel
-                            .cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
-                    if failed(0) {
-                        Err(StoreError::Conflict("username".into()))
-                    } else if failed(1) {
-                        Err(StoreError::Conflict("email".into()))
-                    } else {
-                        Err(backend(format!("transaction cancelled: {cancel}")))
-                    }
-                }
-                other => Err(backend(other)),
-            },
-            Err(other) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(other))),
+        match counted {
+            Ok(out) => strikes_from(out.attributes().unwrap_or(&HashMap::new())),
+            // The last window is over: this failure opens a new one.
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .item("pk", throttle_key(key))
+                    .item("strikes", n(1))
+                    .item("until", n(until))
+                    .item("expires_at", n(until))
+                    .send()
+                    .await
+                    .map_err(|e| backend(DisplayErrorContext(e)))?;
+                Ok(Strikes {
+                    count: 1,
+                    until: OffsetDateTime::from_unix_timestamp(until).map_err(backend)?,
+                })
+            }
+            Err(err) => Err(backend(DisplayErrorContext(err))),
         }
+    }
+
+    async fn forgive(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", throttle_key(key))
+            .send()
+            .await
+            .map_err(|e| backend(DisplayErrorContext(e)))?;
+        Ok(())
     }
 }
