@@ -1,19 +1,25 @@
-//! The auth function's HTTP contract with an in-memory user store (the DynamoDB adapter has its own
-//! contract tests against DynamoDB Local, and the end-to-end tests log in through the whole stack).
+//! Every row of API.md's "Auth and users" table, with in-memory adapters (the DynamoDB adapters meet
+//! the same contract against DynamoDB Local, and the end-to-end tests go through the whole stack).
 
-use auth::{ensure_admin, AdminSeed, App};
+use auth::{ensure_admin, AdminSeed, App, Settings};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Request};
 use serde_json::{json, Value};
-use shared::adapters::memory::MemoryUsers;
+use shared::adapters::memory::{MemoryThrottle, MemoryUsers};
 use shared::auth::{jwt::Tokens, Role};
 use time::OffsetDateTime;
 
 const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+type TestApp = App<MemoryUsers, MemoryThrottle>;
 
-async fn app() -> App<MemoryUsers> {
+async fn app_with(settings: Settings) -> TestApp {
     let app = App {
         users: MemoryUsers::default(),
+        throttle: MemoryThrottle::default(),
         tokens: Tokens::new(SECRET, "analytics", "analytics-api", 900).unwrap(),
+        settings,
     };
     let seed = AdminSeed {
         username: "admin".into(),
@@ -26,6 +32,14 @@ async fn app() -> App<MemoryUsers> {
         "the admin is created once"
     );
     app
+}
+
+async fn app() -> TestApp {
+    app_with(Settings {
+        signup_enabled: true,
+        ..Settings::default()
+    })
+    .await
 }
 
 fn req(method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Request {
@@ -42,96 +56,576 @@ fn req(method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Re
         .unwrap()
 }
 
-async fn call(app: &App<MemoryUsers>, r: Request) -> (u16, Value) {
-    let resp = auth::handle(app, r).await;
-    let status = resp.status().as_u16();
-    let body = match resp.body() {
-        Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
+struct Answer {
+    status: u16,
+    body: Value,
+    headers: lambda_http::http::HeaderMap,
 }
+
+async fn call(app: &TestApp, r: Request) -> Answer {
+    let resp = auth::handle(app, r).await;
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        body: match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            _ => Value::Null,
+        },
+    }
+}
+
+fn code(a: &Answer) -> &str {
+    a.body["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn login(app: &TestApp, user: &str, password: &str) -> Answer {
+    call(
+        app,
+        req(
+            "POST",
+            "/api/auth/login",
+            Some(json!({"username": user, "password": password})),
+            None,
+        ),
+    )
+    .await
+}
+
+async fn token(app: &TestApp, user: &str, password: &str) -> String {
+    let a = login(app, user, password).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The admin creates a viewer and returns the viewer's token.
+async fn viewer(app: &TestApp, name: &str) -> String {
+    let admin = token(app, "admin", "admin").await;
+    let body = json!({"username": name, "email": format!("{name}@example.com"), "password": "a long enough secret", "role": "viewer"});
+    let a = call(app, req("POST", "/api/users", Some(body), Some(&admin))).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    token(app, name, "a long enough secret").await
+}
+
+// --- POST /api/auth/login, GET /api/auth/me ---------------------------------------------------------
 
 #[tokio::test]
 async fn login_then_me() {
     let app = app().await;
-    let (status, body) = call(
+    let a = login(&app, "admin", "admin").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        (a.body["token_type"].as_str(), a.body["expires_in"].as_i64()),
+        (Some("Bearer"), Some(900))
+    );
+    assert_eq!(a.body["user"]["email"], "admin@example.com");
+    assert_eq!(a.body["user"]["role"], "admin");
+    let me = call(
         &app,
-        req(
-            "POST",
-            "/api/auth/login",
-            Some(json!({"username": "admin", "password": "admin"})),
-            None,
-        ),
+        req("GET", "/api/auth/me", None, a.body["access_token"].as_str()),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["expires_in"], 900);
+    assert_eq!(me.status, 200);
     assert_eq!(
-        body["user"],
-        json!({"username": "admin", "email": "admin@example.com", "role": "admin", "created_at": body["user"]["created_at"]})
+        (me.body["username"].as_str(), me.body["email"].as_str()),
+        (Some("admin"), Some("admin@example.com"))
     );
-    let token = body["access_token"].as_str().unwrap();
-
-    let (status, me) = call(&app, req("GET", "/api/auth/me", None, Some(token))).await;
-    assert_eq!(
-        (status, me["username"].as_str(), me["email"].as_str()),
-        (200, Some("admin"), Some("admin@example.com"))
-    );
-    assert!(me.get("password_hash").is_none());
+    assert!(me.body["created_at"].is_string());
+    assert!(me.body.get("password_hash").is_none());
 }
 
 #[tokio::test]
 async fn wrong_user_and_wrong_password_look_the_same() {
     let app = app().await;
-    let (s1, b1) = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/login",
-            Some(json!({"username": "admin", "password": "nope"})),
-            None,
-        ),
-    )
-    .await;
-    let (s2, b2) = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/login",
-            Some(json!({"username": "ghost", "password": "nope"})),
-            None,
-        ),
-    )
-    .await;
-    let (s3, b3) = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/login",
-            Some(json!({"username": "x", "password": "nope"})),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!((s1, s2, s3), (401, 401, 401));
-    assert_eq!(b1, b2);
-    assert_eq!(b1, b3);
-    assert_eq!(b1["error"]["code"], "invalid_credentials");
+    let a = login(&app, "admin", "nope").await;
+    let b = login(&app, "ghost", "nope").await;
+    let c = login(&app, "x", "nope").await;
+    assert_eq!((a.status, b.status, c.status), (401, 401, 401));
+    assert_eq!(a.body, b.body);
+    assert_eq!(a.body, c.body);
+    assert_eq!(code(&a), "invalid_credentials");
 }
 
 #[tokio::test]
-async fn bad_requests_and_tokens() {
+async fn too_many_failures_lock_the_username_with_retry_after() {
     let app = app().await;
-    let other = Tokens::new(
-        b"another-secret-another-secret-xyz!",
-        "analytics",
-        "analytics-api",
-        900,
+    viewer(&app, "grace").await;
+    for _ in 0..5 {
+        assert_eq!(login(&app, "admin", "wrong").await.status, 401);
+    }
+    let locked = login(&app, "admin", "admin").await;
+    assert_eq!((locked.status, code(&locked)), (429, "too_many_attempts"));
+    let retry: i64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // Another username is not locked by these failures.
+    token(&app, "grace", "a long enough secret").await;
+}
+
+#[tokio::test]
+async fn a_success_forgives_earlier_failures() {
+    let app = app().await;
+    for _ in 0..4 {
+        login(&app, "admin", "wrong").await;
+    }
+    token(&app, "admin", "admin").await;
+    for _ in 0..4 {
+        assert_eq!(login(&app, "admin", "wrong").await.status, 401);
+    }
+    assert_eq!(login(&app, "admin", "admin").await.status, 200);
+}
+
+// --- POST /api/auth/register ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sign_up_creates_a_viewer() {
+    let app = app().await;
+    let body = json!({"username": "Grace", "email": "Grace@Example.com", "password": "a long enough secret"});
+    let a = call(
+        &app,
+        req("POST", "/api/auth/register", Some(body.clone()), None),
     )
-    .unwrap();
-    let foreign = other.issue("admin", Role::Admin, OffsetDateTime::now_utc());
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["user"]["username"], "grace");
+    assert_eq!(a.body["user"]["email"], "grace@example.com");
+    assert_eq!(a.body["user"]["role"], "viewer");
+    token(&app, "grace", "a long enough secret").await;
+
+    let again = call(&app, req("POST", "/api/auth/register", Some(body), None)).await;
+    assert_eq!((again.status, code(&again)), (409, "username_taken"));
+    let same_email = json!({"username": "hopper", "email": "grace@example.com", "password": "a long enough secret"});
+    let a = call(
+        &app,
+        req("POST", "/api/auth/register", Some(same_email), None),
+    )
+    .await;
+    assert_eq!((a.status, code(&a)), (409, "email_taken"));
+}
+
+#[tokio::test]
+async fn sign_up_rejects_bad_input() {
+    let app = app().await;
+    let cases = [
+        (
+            json!({"username": "grace", "email": "grace@example.com"}),
+            400,
+            "bad_request",
+        ),
+        (
+            json!({"username": "g", "email": "grace@example.com", "password": "a long enough secret"}),
+            422,
+            "invalid_username",
+        ),
+        (
+            json!({"username": "grace", "email": "not-an-email", "password": "a long enough secret"}),
+            422,
+            "invalid_email",
+        ),
+        (
+            json!({"username": "grace", "email": "grace@example.com", "password": "short"}),
+            422,
+            "weak_password",
+        ),
+        (
+            json!({"username": "grace", "email": "grace@example.com", "password": "password123"}),
+            422,
+            "weak_password",
+        ),
+    ];
+    for (body, status, want) in cases {
+        let a = call(
+            &app,
+            req("POST", "/api/auth/register", Some(body.clone()), None),
+        )
+        .await;
+        assert_eq!((a.status, code(&a)), (status, want), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn sign_up_can_be_switched_off() {
+    let app = app_with(Settings::default()).await;
+    let body = json!({"username": "grace", "email": "grace@example.com", "password": "a long enough secret"});
+    let a = call(&app, req("POST", "/api/auth/register", Some(body), None)).await;
+    assert_eq!((a.status, code(&a)), (403, "signup_disabled"));
+}
+
+// --- POST /api/auth/password ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn password_change() {
+    let app = app().await;
+    let t = viewer(&app, "grace").await;
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let a = call(
+        &app,
+        req(
+            "POST",
+            "/api/auth/password",
+            Some(change("wrong one", "a brand new secret")),
+            Some(&t),
+        ),
+    )
+    .await;
+    assert_eq!((a.status, code(&a)), (401, "invalid_credentials"));
+    let a = call(
+        &app,
+        req(
+            "POST",
+            "/api/auth/password",
+            Some(change("a long enough secret", "short")),
+            Some(&t),
+        ),
+    )
+    .await;
+    assert_eq!((a.status, code(&a)), (422, "weak_password"));
+    let a = call(
+        &app,
+        req(
+            "POST",
+            "/api/auth/password",
+            Some(change("a long enough secret", "a brand new secret")),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 401);
+    let a = call(
+        &app,
+        req(
+            "POST",
+            "/api/auth/password",
+            Some(change("a long enough secret", "a brand new secret")),
+            Some(&t),
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(
+        login(&app, "grace", "a long enough secret").await.status,
+        401
+    );
+    token(&app, "grace", "a brand new secret").await;
+}
+
+// --- /api/users (admin) -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn admins_list_create_change_and_delete_users() {
+    let app = app().await;
+    let admin = token(&app, "admin", "admin").await;
+    viewer(&app, "grace").await;
+
+    let list = call(&app, req("GET", "/api/users", None, Some(&admin))).await;
+    assert_eq!(list.status, 200);
+    let names: Vec<_> = list.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "grace"]);
+    assert!(list.body["users"][0].get("password_hash").is_none());
+
+    let dup =
+        json!({"username": "grace", "email": "x@example.com", "password": "a long enough secret"});
+    let a = call(&app, req("POST", "/api/users", Some(dup), Some(&admin))).await;
+    assert_eq!((a.status, code(&a)), (409, "username_taken"));
+    let bad_role = json!({"username": "hopper", "email": "h@example.com", "password": "a long enough secret", "role": "root"});
+    let a = call(
+        &app,
+        req("POST", "/api/users", Some(bad_role), Some(&admin)),
+    )
+    .await;
+    assert_eq!((a.status, code(&a)), (422, "invalid_role"));
+
+    let a = call(
+        &app,
+        req(
+            "PATCH",
+            "/api/users/grace",
+            Some(json!({"email": "grace@navy.mil", "role": "admin"})),
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        (
+            a.body["user"]["email"].as_str(),
+            a.body["user"]["role"].as_str()
+        ),
+        (Some("grace@navy.mil"), Some("admin"))
+    );
+    let a = call(
+        &app,
+        req(
+            "PATCH",
+            "/api/users/grace",
+            Some(json!({"password": "another long secret"})),
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    token(&app, "grace", "another long secret").await;
+
+    for (body, status, want) in [
+        (json!({}), 400, "bad_request"),
+        (json!({"nickname": "g"}), 400, "bad_request"),
+        (json!({"email": "nope"}), 422, "invalid_email"),
+        (json!({"role": "owner"}), 422, "invalid_role"),
+        (json!({"password": "short"}), 422, "weak_password"),
+        (json!({"email": "admin@example.com"}), 409, "email_taken"),
+    ] {
+        let a = call(
+            &app,
+            req(
+                "PATCH",
+                "/api/users/grace",
+                Some(body.clone()),
+                Some(&admin),
+            ),
+        )
+        .await;
+        assert_eq!((a.status, code(&a)), (status, want), "{body}");
+    }
+    let a = call(
+        &app,
+        req(
+            "PATCH",
+            "/api/users/nobody",
+            Some(json!({"role": "viewer"})),
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert_eq!((a.status, code(&a)), (404, "not_found"));
+
+    let a = call(&app, req("DELETE", "/api/users/grace", None, Some(&admin))).await;
+    assert_eq!(a.status, 204);
+    let a = call(&app, req("DELETE", "/api/users/grace", None, Some(&admin))).await;
+    assert_eq!((a.status, code(&a)), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn the_last_admin_stays() {
+    let app = app().await;
+    let admin = token(&app, "admin", "admin").await;
+    let a = call(
+        &app,
+        req(
+            "PATCH",
+            "/api/users/admin",
+            Some(json!({"role": "viewer"})),
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert_eq!((a.status, code(&a)), (422, "last_admin"));
+    let a = call(&app, req("DELETE", "/api/users/admin", None, Some(&admin))).await;
+    assert_eq!((a.status, code(&a)), (403, "last_admin"));
+}
+
+#[tokio::test]
+async fn viewers_are_forbidden_on_admin_routes() {
+    let app = app().await;
+    let t = viewer(&app, "grace").await;
+    let new =
+        json!({"username": "hopper", "email": "h@example.com", "password": "a long enough secret"});
+    for r in [
+        req("GET", "/api/users", None, Some(&t)),
+        req("POST", "/api/users", Some(new), Some(&t)),
+        req(
+            "PATCH",
+            "/api/users/admin",
+            Some(json!({"role": "viewer"})),
+            Some(&t),
+        ),
+        req("DELETE", "/api/users/admin", None, Some(&t)),
+    ] {
+        let a = call(&app, r).await;
+        assert_eq!((a.status, code(&a)), (403, "forbidden"));
+    }
+    for r in [
+        req("GET", "/api/users", None, None),
+        req("DELETE", "/api/users/admin", None, None),
+    ] {
+        assert_eq!(call(&app, r).await.status, 401);
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_users_token_stops_working() {
+    let app = app().await;
+    let t = viewer(&app, "grace").await;
+    let admin = token(&app, "admin", "admin").await;
+    assert_eq!(
+        call(&app, req("DELETE", "/api/users/grace", None, Some(&admin)))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        call(&app, req("GET", "/api/auth/me", None, Some(&t)))
+            .await
+            .status,
+        401
+    );
+}
+
+// --- tokens -----------------------------------------------------------------------------------------
+
+fn sign(alg: Algorithm, key: &[u8], claims: &Value) -> String {
+    encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
+}
+
+fn claims(now: i64) -> Value {
+    json!({"sub": "admin", "role": "admin", "iat": now, "nbf": now, "exp": now + 600, "iss": "analytics", "aud": "analytics-api"})
+}
+
+fn with(mut v: Value, key: &str, value: Value) -> Value {
+    v[key] = value;
+    v
+}
+
+/// Replaces the payload of a signed token, keeping its header and signature.
+fn tamper(token: &str, payload: &Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        B64.encode(payload.to_string()),
+        parts[2]
+    )
+}
+
+#[tokio::test]
+async fn token_attacks_are_401() {
+    let app = app().await;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let good = claims(now);
+    let valid = sign(Algorithm::HS256, SECRET, &good);
+    // The control: the same construction with nothing wrong is accepted.
+    assert_eq!(
+        call(&app, req("GET", "/api/auth/me", None, Some(&valid)))
+            .await
+            .status,
+        200
+    );
+
+    let none = format!(
+        "{}.{}.",
+        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        B64.encode(good.to_string())
+    );
+    let mut no_exp = good.clone();
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let attacks = [
+        ("alg none", none),
+        (
+            "another key",
+            sign(
+                Algorithm::HS256,
+                b"another-secret-another-secret-xyz!",
+                &good,
+            ),
+        ),
+        (
+            "HS512 with the right key",
+            sign(Algorithm::HS512, SECRET, &good),
+        ),
+        (
+            "HS384 with the right key",
+            sign(Algorithm::HS384, SECRET, &good),
+        ),
+        (
+            "expired",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &with(
+                    with(good.clone(), "exp", json!(now - 120)),
+                    "iat",
+                    json!(now - 720),
+                ),
+            ),
+        ),
+        (
+            "not yet valid",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &with(good.clone(), "nbf", json!(now + 3600)),
+            ),
+        ),
+        (
+            "tampered subject",
+            tamper(&valid, &with(good.clone(), "sub", json!("mallory"))),
+        ),
+        (
+            "longer expiry",
+            tamper(&valid, &with(good.clone(), "exp", json!(now + 999_999))),
+        ),
+        (
+            "wrong audience",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &with(good.clone(), "aud", json!("someone-else")),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &with(good.clone(), "iss", json!("evil")),
+            ),
+        ),
+        ("no expiry", sign(Algorithm::HS256, SECRET, &no_exp)),
+        ("garbage", "garbage".to_owned()),
+        ("three garbage parts", "a.b.c".to_owned()),
+        ("empty", String::new()),
+    ];
+    for (what, t) in attacks {
+        let a = call(&app, req("GET", "/api/auth/me", None, Some(&t))).await;
+        assert_eq!((a.status, code(&a)), (401, "unauthorized"), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_role_changed_in_the_token_is_401_and_grants_nothing() {
+    let app = app().await;
+    let t = viewer(&app, "grace").await;
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut payload: Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(payload["role"], "viewer");
+    payload["role"] = json!("admin");
+    let forged = tamper(&t, &payload);
+    let a = call(&app, req("GET", "/api/users", None, Some(&forged))).await;
+    assert_eq!(a.status, 401);
+    // Correctly signed but for a role the store does not know is still judged by the store.
+    let signed = app
+        .tokens
+        .issue("grace", Role::Admin, OffsetDateTime::now_utc());
+    assert_eq!(
+        call(&app, req("GET", "/api/users", None, Some(&signed)))
+            .await
+            .status,
+        403
+    );
+}
+
+// --- routing ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bad_requests_and_routes() {
+    let app = app().await;
     let malformed = lambda_http::http::Request::builder()
         .method("POST")
         .uri("/api/auth/login")
@@ -150,19 +644,22 @@ async fn bad_requests_and_tokens() {
             400,
             "bad_request",
         ),
-        (req("GET", "/api/auth/me", None, None), 401, "unauthorized"),
         (
-            req("GET", "/api/auth/me", None, Some("garbage")),
-            401,
-            "unauthorized",
-        ),
-        (
-            req("GET", "/api/auth/me", None, Some(&foreign)),
-            401,
-            "unauthorized",
+            lambda_http::http::Request::builder()
+                .method("POST")
+                .uri("/api/auth/login")
+                .body(Body::Text("{}".into()))
+                .unwrap(),
+            415,
+            "unsupported_media_type",
         ),
         (
             req("GET", "/api/auth/login", None, None),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            req("GET", "/api/users/admin", None, None),
             405,
             "method_not_allowed",
         ),
@@ -172,18 +669,10 @@ async fn bad_requests_and_tokens() {
             "not_found",
         ),
     ];
-    for (r, want_status, want_code) in cases {
-        let (status, body) = call(&app, r).await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str().unwrap()),
-            (want_status, want_code),
-            "{body}"
-        );
+    for (r, status, want) in cases {
+        let a = call(&app, r).await;
+        assert_eq!((a.status, code(&a)), (status, want), "{}", a.body);
     }
-}
-
-#[tokio::test]
-async fn health() {
-    let (status, body) = call(&app().await, req("GET", "/api/health", None, None)).await;
-    assert_eq!((status, body), (200, json!({"status": "ok"})));
+    let health = call(&app, req("GET", "/api/health", None, None)).await;
+    assert_eq!((health.status, health.body), (200, json!({"status": "ok"})));
 }
