@@ -3,12 +3,14 @@ emulators, LocalStack, or anything speaking the AWS APIs): the Kinesis stream, t
 SQS queues, and the ClickHouse database with its versioned migrations. Idempotent: run it as often as
 you like.
 
-    python -m lstack.bootstrap --dynamodb-url URL --kinesis-url URL --sqs-url URL --clickhouse-url URL
+    python -m lstack.bootstrap --dynamodb-url URL --kinesis-url URL --sqs-url URL --secretsmanager-url URL \
+                               --clickhouse-url URL
 """
 from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import time
 import urllib.parse
 import urllib.request
@@ -72,6 +74,22 @@ def create_queues(t: Template, sqs) -> None:
         print(f"bootstrap: queue {name} ok")
 
 
+def create_secrets(t: Template, sm, values: dict[str, str]) -> None:
+    """Each secret gets the value given for its name (so that a restart keeps it), else a random one,
+    as GenerateSecretString would in AWS. An existing secret keeps its value unless one is given."""
+    for logical_id in t.of_type("AWS::SecretsManager::Secret"):
+        name = t.name_of(logical_id)
+        value = values.get(name)
+        try:
+            sm.create_secret(Name=name, SecretString=value or secrets.token_urlsafe(48))
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceExistsException":
+                raise
+            if value is not None and sm.get_secret_value(SecretId=name)["SecretString"] != value:
+                sm.put_secret_value(SecretId=name, SecretString=value)
+        print(f"bootstrap: secret {name} ok")
+
+
 def clickhouse(url: str, sql: str, database: str | None = None) -> str:
     query = {"database": database} if database else {}
     req = urllib.request.Request(f"{url}/?{urllib.parse.urlencode(query)}", data=sql.encode(), method="POST")
@@ -114,12 +132,13 @@ def migrate_clickhouse(url: str, database: str) -> list[int]:
     return applied
 
 
-def bootstrap(t: Template, *, dynamodb_url: str, kinesis_url: str, sqs_url: str,
-              clickhouse_url: str, clickhouse_database: str) -> None:
+def bootstrap(t: Template, *, dynamodb_url: str, kinesis_url: str, sqs_url: str, secretsmanager_url: str,
+              clickhouse_url: str, clickhouse_database: str, secret_values: dict[str, str] | None = None) -> None:
     started = time.monotonic()
     create_streams(t, aws_client("kinesis", kinesis_url))
     create_tables(t, aws_client("dynamodb", dynamodb_url))
     create_queues(t, aws_client("sqs", sqs_url))
+    create_secrets(t, aws_client("secretsmanager", secretsmanager_url), secret_values or {})
     migrate_clickhouse(clickhouse_url, clickhouse_database)
     print(f"bootstrap: done in {time.monotonic() - started:.1f}s")
 
@@ -130,11 +149,13 @@ def main() -> None:
     ap.add_argument("--dynamodb-url", required=True)
     ap.add_argument("--kinesis-url", required=True)
     ap.add_argument("--sqs-url", required=True)
+    ap.add_argument("--secretsmanager-url", required=True)
     ap.add_argument("--clickhouse-url", required=True)
     ap.add_argument("--clickhouse-database", default="analytics")
     args = ap.parse_args()
     bootstrap(Template(args.template), dynamodb_url=args.dynamodb_url, kinesis_url=args.kinesis_url,
-              sqs_url=args.sqs_url, clickhouse_url=args.clickhouse_url,
+              sqs_url=args.sqs_url, secretsmanager_url=args.secretsmanager_url,
+              clickhouse_url=args.clickhouse_url,
               clickhouse_database=args.clickhouse_database)
 
 

@@ -49,17 +49,18 @@ class Ports:
 
 
 # Local values for the template's parameters that have no default (in AWS, `sam deploy --guided` asks).
-LOCAL_ADMIN = {"AdminUsername": "admin", "AdminEmail": "admin@example.com", "AdminPassword": "admin"}
+LOCAL_PARAMETERS = {"AdminUsername": "admin", "AdminEmail": "admin@example.com", "AdminPassword": "admin"}
 
 
 class Stack:
     def __init__(self, data_dir: Path, ports: Ports, *, template_path: Path = REPO_DIR / "template.yaml",
-                 static_dir: Path = REPO_DIR / "frontend" / "dist") -> None:
+                 static_dir: Path = REPO_DIR / "frontend" / "dist", parameters: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.run_dir = self.data_dir / "run"
         self.ports = ports
         self.static_dir = static_dir
         self.template_path = template_path
+        self.parameters = parameters or {}  # template parameters to override, e.g. SignupEnabled
         self._services: list[services.Running] = []
         self._watch: subprocess.Popen | None = None
         self._server = None
@@ -78,10 +79,12 @@ class Stack:
 
     def aws_endpoints(self) -> dict[str, str]:
         moto = f"http://{HOST}:{self.ports.moto}"
-        return {"dynamodb": f"http://{HOST}:{self.ports.dynamodb}", "kinesis": moto, "sqs": moto}
+        return {"dynamodb": f"http://{HOST}:{self.ports.dynamodb}", "kinesis": moto, "sqs": moto,
+                "secretsmanager": moto}
 
     def _jwt_secret(self) -> str:
-        """A random local signing key, kept with the data so that sessions survive a restart."""
+        """A random local signing key, kept with the data so that sessions survive a restart (moto, which
+        serves Secrets Manager here, keeps nothing)."""
         path = self.data_dir / "jwt-secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +102,7 @@ class Stack:
             "AWS_ENDPOINT_URL_DYNAMODB": endpoints["dynamodb"],
             "AWS_ENDPOINT_URL_KINESIS": endpoints["kinesis"],
             "AWS_ENDPOINT_URL_SQS": endpoints["sqs"],
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoints["secretsmanager"],
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
         })
         return env
@@ -116,14 +120,14 @@ class Stack:
         self._services.append(services.start_moto(p.moto, self.run_dir))
         log.info("stack: services up in %.1fs", time.monotonic() - t0)
 
-        params = dict(LOCAL_ADMIN, ClickHouseUrl=self.clickhouse_url)
-        self.template = Template(self.template_path, params, {})
-        self.template.secrets = {self.template.name_of("JwtSecret"): self._jwt_secret()}
+        self.template = Template(self.template_path, dict(LOCAL_PARAMETERS, ClickHouseUrl=self.clickhouse_url,
+                                                          **self.parameters))
         env = self.function_env()
         endpoints = self.aws_endpoints()
         bootstrap(self.template, dynamodb_url=endpoints["dynamodb"], kinesis_url=endpoints["kinesis"],
-                  sqs_url=endpoints["sqs"], clickhouse_url=self.clickhouse_url,
-                  clickhouse_database=env["CLICKHOUSE_DATABASE"])
+                  sqs_url=endpoints["sqs"], secretsmanager_url=endpoints["secretsmanager"],
+                  clickhouse_url=self.clickhouse_url, clickhouse_database=env["CLICKHOUSE_DATABASE"],
+                  secret_values={self.template.name_of("JwtSecret"): self._jwt_secret()})
 
         self._start_lambdas(env)
         self._start_poller(endpoints)
@@ -166,8 +170,22 @@ class Stack:
         finally:
             conn.close()
 
-    def _warm(self, path: str, log_path: Path, body: bytes | None = None) -> None:
-        status = self._answers("POST" if body else "GET", path, body, timeout=600)
+    def _warm(self, path: str, log_path: Path, body: bytes | None = None, timeout: float = 300) -> None:
+        """Calls a function once; fails fast with its log when the function exits (a failed cold start
+        leaves cargo lambda waiting for an answer that never comes)."""
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        result: list[int | None] = []
+        call = threading.Thread(target=lambda: result.append(
+            self._answers("POST" if body else "GET", path, body, timeout=timeout)), daemon=True)
+        call.start()
+        deadline = time.monotonic() + timeout
+        while call.is_alive() and time.monotonic() < deadline:
+            call.join(0.5)
+            with open(log_path, "rb") as f:
+                f.seek(offset)
+                if b"command exited" in f.read():
+                    break
+        status = result[0] if result else None
         if status != 200:
             raise services.ServiceError(f"{path} answered {status} while warming up; {log_path}:\n"
                                         f"{services._tail(log_path, 40)}")
@@ -217,12 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=REPO_DIR / ".local" / "data")
     ap.add_argument("--free-ports", action="store_true", help="every service on a free port (the front too, "
                                                                 "unless --port is given)")
+    ap.add_argument("--signup", action="store_true", help="let anyone sign up as a viewer (SignupEnabled=true)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ports = Ports.free() if args.free_ports else Ports()
     if not args.free_ports or "--port" in (argv or sys.argv):
         ports.front = args.port
-    stack = Stack(args.data_dir, ports)
+    stack = Stack(args.data_dir, ports, parameters={"SignupEnabled": "true"} if args.signup else None)
     # Ctrl-C and SIGTERM both stop everything (SIGINT explicitly: a shell may start us with it ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)

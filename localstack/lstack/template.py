@@ -3,8 +3,7 @@ names, each function's environment, and the writer's Kinesis event source settin
 repeated by hand from the template.
 
 Intrinsic functions are resolved the local way: `!Ref` to a parameter gives its local value, to a resource
-its physical name; `!Sub` substitutes both; `!GetAtt X.Arn` gives a local ARN; dynamic references to
-Secrets Manager are replaced by local secrets.
+its physical name; `!Sub` substitutes both; `!GetAtt X.Arn` gives a local ARN.
 """
 from __future__ import annotations
 
@@ -84,15 +83,13 @@ class StreamSource:
 
 
 class Template:
-    def __init__(self, path: Path, parameters: dict[str, str] | None = None,
-                 secrets: dict[str, str] | None = None) -> None:
+    def __init__(self, path: Path, parameters: dict[str, str] | None = None) -> None:
         self.path = path
         self.doc = yaml.load(path.read_text(), Loader=_CfnLoader)
         self.resources: dict[str, dict] = self.doc["Resources"]
         self.parameters = {k: str(v["Default"]) for k, v in self.doc.get("Parameters", {}).items()
                            if "Default" in v}
         self.parameters.update(parameters or {})
-        self.secrets = secrets or {}
 
     # --- intrinsic functions, resolved locally ---------------------------------------------------
     def name_of(self, logical_id: str) -> str:
@@ -142,14 +139,7 @@ class Template:
                 return self._getatt(*ref.split(".", 1))
             return self._ref(ref)
 
-        out = re.sub(r"\$\{([A-Za-z0-9:.]+)\}", one, text)
-        return re.sub(r"\{\{resolve:secretsmanager:([^:}]+)(?::[^}]*)?\}\}", self._secret, out)
-
-    def _secret(self, m: re.Match) -> str:
-        name = m.group(1)
-        if name not in self.secrets:
-            raise KeyError(f"template.yaml: no local value for the secret {name}")
-        return self.secrets[name]
+        return re.sub(r"\$\{([A-Za-z0-9:.]+)\}", one, text)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:

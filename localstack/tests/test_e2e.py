@@ -26,7 +26,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stack(data_dir):
-    s = Stack(data_dir, Ports.free())
+    s = Stack(data_dir, Ports.free(), parameters={"SignupEnabled": "true"})
     s.start()
     yield s
     s.stop()
@@ -145,6 +145,56 @@ def test_in_a_browser_the_button_moves_the_count(stack, tmp_path):
     assert proc.returncode == 0
     assert "1 passed, 0 failed" in proc.stdout
     assert shot.stat().st_size > 10_000
+
+
+def auth_header(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(stack, username, password):
+    return requests.post(f"{stack.url}/api/auth/login", json={"username": username, "password": password}, timeout=30)
+
+
+def test_accounts_through_the_stack(stack, token):
+    """Users in DynamoDB Local through the real auth function: create, sign up, roles, lockout, delete."""
+    admin = auth_header(token)
+    suffix = uuid.uuid4().hex[:6]
+    viewer, signup = f"viewer-{suffix}", f"signup-{suffix}"
+    password = "correct horse battery staple"
+
+    r = requests.post(f"{stack.url}/api/users", headers=admin, timeout=30,
+                      json={"username": viewer, "email": f"{viewer}@example.com", "password": password, "role": "viewer"})
+    assert r.status_code == 201, r.text
+    r = requests.post(f"{stack.url}/api/users", headers=admin, timeout=30,
+                      json={"username": viewer, "email": f"other-{viewer}@example.com", "password": password})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "username_taken")
+
+    r = requests.post(f"{stack.url}/api/auth/register", timeout=30,
+                      json={"username": signup, "email": f"{viewer}@example.com", "password": password})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "email_taken")
+    r = requests.post(f"{stack.url}/api/auth/register", timeout=30,
+                      json={"username": signup, "email": f"{signup}@example.com", "password": "short"})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "weak_password")
+    r = requests.post(f"{stack.url}/api/auth/register", timeout=30,
+                      json={"username": signup, "email": f"{signup}@example.com", "password": password})
+    assert r.status_code == 201 and r.json()["user"]["role"] == "viewer", r.text
+
+    viewer_token = login(stack, viewer, password).json()["access_token"]
+    assert requests.get(f"{stack.url}/api/users", headers=auth_header(viewer_token), timeout=30).status_code == 403
+    assert overview(stack, viewer_token)["events"] >= 0  # analytics is open to every signed-in role
+    names = [u["username"] for u in requests.get(f"{stack.url}/api/users", headers=admin, timeout=30).json()["users"]]
+    assert {"admin", viewer, signup} <= set(names)
+
+    r = requests.patch(f"{stack.url}/api/users/admin", headers=admin, json={"role": "viewer"}, timeout=30)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "last_admin"), r.text
+
+    for _ in range(5):
+        assert login(stack, signup, "not the password").status_code == 401
+    r = login(stack, signup, password)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, r.text
+
+    assert requests.delete(f"{stack.url}/api/users/{viewer}", headers=admin, timeout=30).status_code == 204
+    assert requests.get(f"{stack.url}/api/auth/me", headers=auth_header(viewer_token), timeout=30).status_code == 401
 
 
 def test_data_survives_a_restart(stack, token, data_dir):

@@ -15,9 +15,7 @@ LOCAL = {"AdminEmail": "admin@example.com", "AdminPassword": "admin", "ClickHous
 
 @pytest.fixture
 def template() -> Template:
-    t = Template(TEMPLATE, LOCAL, {})
-    t.secrets = {t.name_of("JwtSecret"): "s" * 48}
-    return t
+    return Template(TEMPLATE, LOCAL)
 
 
 @pytest.mark.parametrize("method,path,function", [
@@ -45,11 +43,13 @@ def test_environment_resolves_names_parameters_and_secrets(template):
     assert env["EVENTS_STREAM"] == "analytics-events"
     assert env["ADMIN_EMAIL"] == "admin@example.com"
     assert env["CLICKHOUSE_URL"] == "http://127.0.0.1:8123"
-    assert env["JWT_SECRET"] == "s" * 48
+    assert env["JWT_SECRET_ARN"] == "analytics/jwt-secret"
+    assert env["SIGNUP_ENABLED"] == "false"
+    assert "JWT_SECRET" not in env, "the key itself is never in the configuration"
 
 
 def test_prefix_parameter_renames_everything():
-    t = Template(TEMPLATE, dict(LOCAL, Prefix="acme"), {"acme/jwt-secret": "x" * 40})
+    t = Template(TEMPLATE, dict(LOCAL, Prefix="acme"))
     assert t.environment()["EVENTS_STREAM"] == "acme-events"
     assert t.stream_source().dead_letter_queue == "acme-events-dlq"
 
@@ -65,7 +65,7 @@ def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
     text = TEMPLATE.read_text().replace("USERS_TABLE: !Ref UsersTable", "USERS_TABLE: !Ref UsersTable\n          RUST_LOG: debug", 1)
     path = tmp_path / "template.yaml"
     path.write_text(text)
-    t = Template(path, LOCAL, {"analytics/jwt-secret": "x" * 40})
+    t = Template(path, LOCAL)
     with pytest.raises(ValueError, match="RUST_LOG"):
         t.environment()
 

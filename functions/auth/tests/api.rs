@@ -609,7 +609,8 @@ async fn a_role_changed_in_the_token_is_401_and_grants_nothing() {
     let forged = tamper(&t, &payload);
     let a = call(&app, req("GET", "/api/users", None, Some(&forged))).await;
     assert_eq!(a.status, 401);
-    // Correctly signed but for a role the store does not know is still judged by the store.
+    // Even a correctly signed token claiming admin (say, issued before a demotion) gets 403 on admin
+    // routes: they judge the caller's role by the store, not by the token.
     let signed = app
         .tokens
         .issue("grace", Role::Admin, OffsetDateTime::now_utc());
