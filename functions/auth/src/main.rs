@@ -3,6 +3,7 @@ use std::sync::Arc;
 use auth::{ensure_admin, AdminSeed, App, Settings};
 use lambda_http::{service_fn, Error};
 use shared::adapters::{aws::sdk_config, dynamodb::DynamoUsers, secrets};
+use shared::auth::password;
 use shared::config;
 
 #[tokio::main]
@@ -24,6 +25,8 @@ async fn main() -> Result<(), Error> {
     if ensure_admin(&app.users, &seed).await? {
         tracing::info!(username = %seed.username, "created the first admin");
     }
+    // Made now, so that the first login for an unknown user does not take longer than the others.
+    tokio::task::spawn_blocking(password::dummy_hash).await?;
     lambda_http::run(service_fn(move |req| {
         let app = Arc::clone(&app);
         async move { Ok::<_, std::convert::Infallible>(auth::handle(&app, req).await) }

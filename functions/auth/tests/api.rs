@@ -677,3 +677,47 @@ async fn bad_requests_and_routes() {
     let health = call(&app, req("GET", "/api/health", None, None)).await;
     assert_eq!((health.status, health.body), (200, json!({"status": "ok"})));
 }
+
+/// A login as API Gateway delivers it, with the caller's address in the request context.
+fn login_from(ip: &str, user: &str, password: &str) -> Request {
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let ctx: ApiGatewayV2httpRequestContext =
+        serde_json::from_value(json!({"http": {"method": "POST", "sourceIp": ip}, "timeEpoch": 0}))
+            .unwrap();
+    req(
+        "POST",
+        "/api/auth/login",
+        Some(json!({"username": user, "password": password})),
+        None,
+    )
+    .with_request_context(RequestContext::ApiGatewayV2(ctx))
+}
+
+#[tokio::test]
+async fn too_many_failures_from_one_address_lock_that_address() {
+    let app = app_with(Settings {
+        max_failures_per_ip: 3,
+        ..Settings::default()
+    })
+    .await;
+    for user in ["ann", "bea", "cid"] {
+        assert_eq!(
+            call(&app, login_from("203.0.113.7", user, "guess"))
+                .await
+                .status,
+            401
+        );
+    }
+    let locked = call(&app, login_from("203.0.113.7", "admin", "admin")).await;
+    assert_eq!((locked.status, code(&locked)), (429, "too_many_attempts"));
+    assert!(locked.headers.contains_key("retry-after"));
+    // Another address signs in as usual.
+    assert_eq!(
+        call(&app, login_from("198.51.100.1", "admin", "admin"))
+            .await
+            .status,
+        200
+    );
+}
