@@ -259,51 +259,17 @@ async fn sign_up_can_be_switched_off() {
 async fn password_change() {
     let app = app().await;
     let t = viewer(&app, "grace").await;
-    let change =
-        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
-    let a = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/password",
-            Some(change("wrong one", "a brand new secret")),
-            Some(&t),
-        ),
-    )
-    .await;
+    let change = |current: &str, new: &str, token: Option<&str>| {
+        let body = json!({"current_password": current, "new_password": new});
+        call(&app, req("POST", "/api/auth/password", Some(body), token))
+    };
+    let a = change("wrong one", "a brand new secret", Some(&t)).await;
     assert_eq!((a.status, code(&a)), (401, "invalid_credentials"));
-    let a = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/password",
-            Some(change("a long enough secret", "short")),
-            Some(&t),
-        ),
-    )
-    .await;
+    let a = change("a long enough secret", "short", Some(&t)).await;
     assert_eq!((a.status, code(&a)), (422, "weak_password"));
-    let a = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/password",
-            Some(change("a long enough secret", "a brand new secret")),
-            None,
-        ),
-    )
-    .await;
+    let a = change("a long enough secret", "a brand new secret", None).await;
     assert_eq!(a.status, 401);
-    let a = call(
-        &app,
-        req(
-            "POST",
-            "/api/auth/password",
-            Some(change("a long enough secret", "a brand new secret")),
-            Some(&t),
-        ),
-    )
-    .await;
+    let a = change("a long enough secret", "a brand new secret", Some(&t)).await;
     assert_eq!(a.status, 204, "{}", a.body);
     assert_eq!(
         login(&app, "grace", "a long enough secret").await.status,
