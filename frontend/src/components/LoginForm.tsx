@@ -3,7 +3,8 @@ import { ApiError, login } from '../api';
 
 function loginErrorMessage(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.status === 429 && error.retryAfter !== null) {
+    // The API's 429 message already says how long to wait; add it only when the message does not.
+    if (error.status === 429 && error.retryAfter !== null && !/\d/.test(error.message)) {
       return `${error.message} (try again in ${error.retryAfter} s)`;
     }
     return error.message;
