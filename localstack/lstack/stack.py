@@ -109,6 +109,14 @@ class Stack:
 
     # --- start and stop -----------------------------------------------------------------------------
     def start(self) -> "Stack":
+        """Starts everything; if any part fails, what was already started is stopped again."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "Stack":
         t0 = time.monotonic()
         self._stop = threading.Event()  # a fresh one: start() after stop() must poll again
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -205,18 +213,22 @@ class Stack:
         self._poller_thread.start()
 
     def stop(self) -> None:
+        """Stops whatever is running; safe after a partial start and when called twice."""
         self._stop.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         if self._poller_thread is not None:
             self._poller_thread.join(timeout=10)
-        if self._watch is not None and self._watch.poll() is None:
-            services._terminate(self._watch.pid, 10, self._watch)
-            try:  # cargo lambda's function processes live in its session
-                os.killpg(self._watch.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            self._poller_thread = None
+        if self._watch is not None:
+            if self._watch.poll() is None:
+                services._terminate(self._watch.pid, 10, self._watch)
+            # The functions run in process groups of their own inside cargo lambda's session: whatever
+            # of that session is left (say, after cargo lambda was killed) goes too.
+            _kill_session(self._watch.pid)
+            self._watch = None
         for svc in reversed(self._services):
             svc.stop()
         self._services.clear()
@@ -226,6 +238,17 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _kill_session(sid: int) -> None:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The session id is the 6th field, after the command name in parentheses.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:
