@@ -23,28 +23,41 @@ pub trait UserStore: Send + Sync {
         current: &User,
         next: &User,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Deletes the user; `NotFound` when gone already, `Conflict::LastAdmin` for the last admin.
+    /// Whether an admin was ever recorded (the first admin is created only when not).
+    fn ever_had_admin(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Creates `user` as the first admin, only if no admin was ever recorded: `Ok(false)` when one was.
+    fn create_first_admin(
+        &self,
+        user: &User,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Deletes the user as read (`Changed` when it changed since), `NotFound` when gone already,
+    /// `Conflict::LastAdmin` for the last admin.
     fn delete(&self, user: &User) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Failed logins counted per key (a username or a client address) in a window that starts with the
-/// first failure. Entries expire by themselves (a TTL in DynamoDB).
+/// Sign-in attempts counted per key (a username or a client address) in a window that starts with the
+/// first one. An attempt is claimed *before* the password is checked, so parallel guesses cannot all
+/// slip under the limit; a successful one is given back. Entries expire by themselves (a TTL).
 pub trait LoginThrottle: Send + Sync {
-    /// The failures in the key's current window, if one is running at `now`.
-    fn strikes(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<Strikes>, StoreError>> + Send;
-    /// Counts one more failure, opening a window of `window` if none is running.
-    fn strike(
+    /// Counts an attempt for `key`, opening a window of `window` if none is running; `Locked` when
+    /// `max` attempts are already counted in the running window.
+    fn claim(
         &self,
         key: &str,
         now: OffsetDateTime,
         window: Duration,
-    ) -> impl Future<Output = Result<Strikes, StoreError>> + Send;
-    /// Forgets the key's failures (after a successful login).
+        max: u32,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    /// Gives one claimed attempt back (it succeeded).
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forgets every attempt of the key (its owner just proved the password).
     fn forgive(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Granted(Strikes),
+    Locked { until: OffsetDateTime },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

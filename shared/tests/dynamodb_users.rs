@@ -13,7 +13,7 @@ use shared::adapters::{
     memory::{MemoryThrottle, MemoryUsers},
 };
 use shared::auth::Role;
-use shared::ports::{LoginThrottle, UserStore};
+use shared::ports::{Claim, LoginThrottle, Strikes, UserStore};
 use shared::users::{Email, User, Username};
 use shared::{Conflict, StoreError};
 use time::{Duration, OffsetDateTime};
@@ -139,38 +139,66 @@ async fn user_contract(store: &impl UserStore) {
 async fn throttle_contract(throttle: &impl LoginThrottle) {
     let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let window = Duration::minutes(15);
-    assert_eq!(throttle.strikes("user:ada", now).await.unwrap(), None);
+    let granted = |count| {
+        Claim::Granted(Strikes {
+            count,
+            until: now + window,
+        })
+    };
     for expected in 1..=3 {
-        let s = throttle.strike("user:ada", now, window).await.unwrap();
-        assert_eq!((s.count, s.until), (expected, now + window));
+        assert_eq!(
+            throttle.claim("user:ada", now, window, 3).await.unwrap(),
+            granted(expected)
+        );
     }
     assert_eq!(
-        throttle
-            .strikes("user:ada", now)
-            .await
-            .unwrap()
-            .unwrap()
-            .count,
-        3
+        throttle.claim("user:ada", now, window, 3).await.unwrap(),
+        Claim::Locked {
+            until: now + window
+        }
     );
     assert_eq!(
-        throttle.strikes("ip:10.0.0.1", now).await.unwrap(),
-        None,
+        throttle.claim("ip:10.0.0.1", now, window, 3).await.unwrap(),
+        granted(1),
         "keys are separate"
     );
-    // After the window the count starts again.
-    let after = now + window + Duration::seconds(1);
-    assert_eq!(throttle.strikes("user:ada", after).await.unwrap(), None);
+    // A released attempt makes room for one more.
+    throttle.release("user:ada").await.unwrap();
     assert_eq!(
-        throttle
-            .strike("user:ada", after, window)
-            .await
-            .unwrap()
-            .count,
-        1
+        throttle.claim("user:ada", now, window, 3).await.unwrap(),
+        granted(3)
+    );
+    // After the window the count starts again (TTL deletion is late: the window's end decides).
+    let after = now + window + Duration::seconds(1);
+    assert_eq!(
+        throttle.claim("user:ada", after, window, 3).await.unwrap(),
+        Claim::Granted(Strikes {
+            count: 1,
+            until: after + window
+        })
     );
     throttle.forgive("user:ada").await.unwrap();
-    assert_eq!(throttle.strikes("user:ada", after).await.unwrap(), None);
+    assert_eq!(
+        throttle.claim("user:ada", after, window, 3).await.unwrap(),
+        Claim::Granted(Strikes {
+            count: 1,
+            until: after + window
+        })
+    );
+    throttle.release("user:nobody").await.unwrap();
+}
+
+async fn first_admin_contract(store: &impl UserStore) {
+    assert!(!store.ever_had_admin().await.unwrap());
+    let first = user("root", "root@example.com", Role::Admin);
+    assert!(store.create_first_admin(&first).await.unwrap());
+    assert!(store.ever_had_admin().await.unwrap());
+    // Never again, even once that admin is gone.
+    let other = user("boss", "boss@example.com", Role::Admin);
+    store.create(&other).await.unwrap();
+    store.delete(&first).await.unwrap();
+    assert!(!store.create_first_admin(&first).await.unwrap());
+    assert!(store.get("root").await.unwrap().is_none());
 }
 
 async fn dynamo() -> DynamoUsers {
@@ -214,6 +242,33 @@ async fn memory_meets_the_user_contract() {
 #[tokio::test]
 async fn dynamodb_local_meets_the_throttle_contract() {
     throttle_contract(&dynamo().await.throttle()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_local_meets_the_first_admin_contract() {
+    first_admin_contract(&dynamo().await).await;
+}
+
+#[tokio::test]
+async fn memory_meets_the_first_admin_contract() {
+    first_admin_contract(&MemoryUsers::default()).await;
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_exceed_the_limit() {
+    let throttle = dynamo().await.throttle();
+    let now = OffsetDateTime::now_utc();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let t = throttle.clone();
+        set.spawn(async move { t.claim("user:target", now, Duration::minutes(15), 5).await });
+    }
+    let results = set.join_all().await;
+    let granted = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Claim::Granted(_))))
+        .count();
+    assert_eq!(granted, 5, "{results:?}");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use shared::users::{check_password, Email, PublicUser, User, Username};
 use shared::ApiError;
 use time::OffsetDateTime;
 
-use crate::login::{invalid_credentials, refuse_if_locked, user_key};
+use crate::login::{claim, invalid_credentials, user_key};
 use crate::{current_user, App};
 
 pub(crate) async fn me<U: UserStore, T>(
@@ -79,11 +79,11 @@ pub(crate) async fn change_password<U: UserStore, T: LoginThrottle>(
     // The current password is a login in disguise: the same limit applies.
     let key = user_key(user.username.as_str());
     let now = OffsetDateTime::now_utc();
-    refuse_if_locked(&app.throttle, &key, app.settings.max_failures_per_user, now).await?;
+    claim(app, &key, app.settings.max_failures_per_user, now).await?;
     if !password::verify(body.current_password, user.password_hash.clone()).await {
-        app.throttle.strike(&key, now, app.settings.lockout).await?;
         return Err(invalid_credentials());
     }
+    app.throttle.forgive(&key).await?;
     check_password(&body.new_password, user.username.as_str())?;
     let next = User {
         password_hash: password::hash(body.new_password).await,

@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use shared::auth::password;
 use shared::http::{self, parse_json};
-use shared::ports::{LoginThrottle, UserStore};
+use shared::ports::{Claim, LoginThrottle, UserStore};
 use shared::users::{PublicUser, Username};
 use shared::ApiError;
 use time::OffsetDateTime;
@@ -33,19 +33,14 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
 ) -> Result<Response<Body>, ApiError> {
     let body: LoginRequest = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
-    let limits = [
-        (
-            Some(user_key(&body.username)),
-            app.settings.max_failures_per_user,
-        ),
-        (
-            client_ip(req).map(|ip| format!("ip:{ip}")),
-            app.settings.max_failures_per_ip,
-        ),
-    ];
-    for (key, max) in &limits {
-        if let Some(key) = key {
-            refuse_if_locked(&app.throttle, key, *max, now).await?;
+    let user_key = user_key(&body.username);
+    let ip_key = client_ip(req).map(|ip| format!("ip:{ip}"));
+    // The attempt is counted before the password is checked, so parallel guesses cannot slip past.
+    claim(app, &user_key, app.settings.max_failures_per_user, now).await?;
+    if let Some(ip_key) = &ip_key {
+        if let Err(locked) = claim(app, ip_key, app.settings.max_failures_per_ip, now).await {
+            app.throttle.release(&user_key).await?;
+            return Err(locked);
         }
     }
 
@@ -59,16 +54,15 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
         |u| u.password_hash.clone(),
     );
     let matches = password::verify(body.password, hash).await;
+    // A failure keeps its claimed attempts: they are the strikes.
     let Some(user) = user.filter(|_| matches) else {
-        for (key, _) in &limits {
-            if let Some(key) = key {
-                app.throttle.strike(key, now, app.settings.lockout).await?;
-            }
-        }
         return Err(invalid_credentials());
     };
 
-    app.throttle.forgive(&user_key(&body.username)).await?;
+    app.throttle.forgive(&user_key).await?;
+    if let Some(ip_key) = &ip_key {
+        app.throttle.release(ip_key).await?;
+    }
     let token = app.tokens.issue(user.username.as_str(), user.role, now);
     Ok(http::json(
         200,
@@ -98,16 +92,21 @@ pub(crate) fn user_key(username: &str) -> String {
     )
 }
 
-/// 429 with `Retry-After` while `key` has `max` or more failures in its window.
-pub(crate) async fn refuse_if_locked<T: LoginThrottle>(
-    throttle: &T,
+/// Claims an attempt for `key`; 429 with `Retry-After` when `max` are already counted.
+pub(crate) async fn claim<U, T: LoginThrottle>(
+    app: &App<U, T>,
     key: &str,
     max: u32,
     now: OffsetDateTime,
 ) -> Result<(), ApiError> {
-    match throttle.strikes(key, now).await? {
-        Some(strikes) if strikes.count >= max => {
-            let wait = (strikes.until - now).whole_seconds().max(1);
+    match app
+        .throttle
+        .claim(key, now, app.settings.lockout, max)
+        .await?
+    {
+        Claim::Granted(_) => Ok(()),
+        Claim::Locked { until } => {
+            let wait = (until - now).whole_seconds().max(1);
             Err(ApiError::new(
                 429,
                 "too_many_attempts",
@@ -115,7 +114,6 @@ pub(crate) async fn refuse_if_locked<T: LoginThrottle>(
             )
             .with_header("retry-after", wait.to_string()))
         }
-        _ => Ok(()),
     }
 }
 

@@ -687,3 +687,34 @@ async fn too_many_failures_from_one_address_lock_that_address() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_deleted_first_admin_does_not_come_back() {
+    let app = app().await;
+    let admin = token(&app, "admin", "admin").await;
+    viewer(&app, "grace").await;
+    let promote = json!({"role": "admin"});
+    assert_eq!(
+        call(
+            &app,
+            req("PATCH", "/api/users/grace", Some(promote), Some(&admin))
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        call(&app, req("DELETE", "/api/users/admin", None, Some(&admin)))
+            .await
+            .status,
+        204
+    );
+    // The next cold start runs the seed again: it must not recreate admin with the deploy-time password.
+    let seed = AdminSeed {
+        username: "admin".into(),
+        email: "admin@example.com".into(),
+        password: "admin".into(),
+    };
+    assert!(!ensure_admin(&app.users, &seed).await.unwrap());
+    assert_eq!(login(&app, "admin", "admin").await.status, 401);
+}

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
@@ -20,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::auth::Role;
 use crate::error::{Conflict, StoreError};
-use crate::ports::{LoginThrottle, Strikes, UserStore};
+use crate::ports::{Claim, LoginThrottle, Strikes, UserStore};
 use crate::users::{Email, User, Username};
 
 const ADMINS_KEY: &str = "META#admins";
@@ -122,6 +123,13 @@ impl DynamoUsers {
                     if i < conflicts.len() {
                         return Err(conflicts.swap_remove(i));
                     }
+                }
+                // Another transaction on the same items (say, the admin count) was in flight.
+                if reasons
+                    .iter()
+                    .any(|r| r.code() == Some("TransactionConflict"))
+                {
+                    return Err(StoreError::Conflict(Conflict::Changed));
                 }
             }
         }
@@ -293,11 +301,13 @@ impl UserStore for DynamoUsers {
 
     async fn delete(&self, user: &User) -> Result<(), StoreError> {
         let owner = Values::default().with(":u", s(user.username.as_str()));
+        // As read: a user promoted or given a new address since must not be deleted on stale facts.
+        let unchanged = Values::default().with(":seen", rfc3339(user.updated_at));
         let mut items = vec![
             self.delete(
                 user_key(user.username.as_str()),
-                "attribute_exists(pk)",
-                Values::default(),
+                "attribute_exists(pk) AND updated_at = :seen",
+                unchanged,
             ),
             self.delete(
                 email_key(user.email.as_str()),
@@ -313,7 +323,61 @@ impl UserStore for DynamoUsers {
             items.push(self.count_admins(-1));
             conflicts.push(StoreError::Conflict(Conflict::LastAdmin));
         }
-        self.transact(items, conflicts).await
+        match self.transact(items, conflicts).await {
+            // The user item's condition failed: gone, or changed since it was read?
+            Err(StoreError::NotFound) if self.get(user.username.as_str()).await?.is_some() => {
+                Err(StoreError::Conflict(Conflict::Changed))
+            }
+            other => other,
+        }
+    }
+
+    async fn ever_had_admin(&self) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(ADMINS_KEY))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(DisplayErrorContext(e)))?;
+        Ok(out.item().is_some())
+    }
+
+    async fn create_first_admin(&self, user: &User) -> Result<bool, StoreError> {
+        let admin = User {
+            role: Role::Admin,
+            ..user.clone()
+        };
+        let first = HashMap::from([
+            ("pk".to_owned(), s(ADMINS_KEY)),
+            ("admins".to_owned(), n(1)),
+        ]);
+        let items = vec![
+            self.put(
+                to_item(&admin),
+                "attribute_not_exists(pk)",
+                Values::default(),
+            ),
+            self.put(
+                email_item(&admin),
+                "attribute_not_exists(pk)",
+                Values::default(),
+            ),
+            // The admin count exists from the first admin on: its absence means "never had one".
+            self.put(first, "attribute_not_exists(pk)", Values::default()),
+        ];
+        let conflicts = vec![
+            StoreError::Conflict(Conflict::Username),
+            StoreError::Conflict(Conflict::Email),
+            StoreError::Conflict(Conflict::Changed),
+        ];
+        match self.transact(items, conflicts).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(Conflict::Changed)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -341,8 +405,8 @@ fn strikes_from(item: &HashMap<String, AttributeValue>) -> Result<Strikes, Store
     })
 }
 
-impl LoginThrottle for DynamoThrottle {
-    async fn strikes(&self, key: &str, now: OffsetDateTime) -> Result<Option<Strikes>, StoreError> {
+impl DynamoThrottle {
+    async fn window(&self, key: &str) -> Result<Option<Strikes>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -352,60 +416,118 @@ impl LoginThrottle for DynamoThrottle {
             .send()
             .await
             .map_err(|e| backend(DisplayErrorContext(e)))?;
-        // The TTL removes items eventually, not on time: an expired window counts for nothing.
-        Ok(out
-            .item()
-            .map(strikes_from)
-            .transpose()?
-            .filter(|s| s.until > now))
+        out.item().map(strikes_from).transpose()
     }
+}
 
-    async fn strike(
+fn condition_failed<E>(err: &SdkError<E>, is_it: impl Fn(&E) -> bool) -> bool {
+    matches!(err, SdkError::ServiceError(ctx) if is_it(ctx.err()))
+}
+
+impl LoginThrottle for DynamoThrottle {
+    async fn claim(
         &self,
         key: &str,
         now: OffsetDateTime,
         window: Duration,
-    ) -> Result<Strikes, StoreError> {
+        max: u32,
+    ) -> Result<Claim, StoreError> {
         let until = (now + window).unix_timestamp();
-        let counted = self
+        // A few rounds at most: each lost race means another request just changed the window.
+        for _ in 0..5 {
+            // 1. Count the attempt in the running window while it is under the limit.
+            let counted = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", throttle_key(key))
+                .update_expression("ADD strikes :one")
+                .condition_expression("attribute_exists(pk) AND #until > :now AND strikes < :max")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now.unix_timestamp()))
+                .expression_attribute_values(":max", n(i64::from(max)))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match counted {
+                Ok(out) => {
+                    return Ok(Claim::Granted(strikes_from(
+                        out.attributes().unwrap_or(&HashMap::new()),
+                    )?))
+                }
+                Err(e)
+                    if !condition_failed(&e, |e| {
+                        matches!(e, UpdateItemError::ConditionalCheckFailedException(_))
+                    }) =>
+                {
+                    return Err(backend(DisplayErrorContext(e)))
+                }
+                Err(_) => {}
+            }
+            // 2. Locked, or no running window (none yet, or expired: the TTL removes items late).
+            match self.window(key).await? {
+                Some(w) if w.until > now && w.count >= max => {
+                    return Ok(Claim::Locked { until: w.until })
+                }
+                Some(w) if w.until > now => continue, // under the limit after all: a race, count again
+                _ => {}
+            }
+            // 3. Open a new window, unless another request just did.
+            let opened = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", throttle_key(key))
+                .item("strikes", n(1))
+                .item("until", n(until))
+                .item("expires_at", n(until))
+                .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", n(now.unix_timestamp()))
+                .send()
+                .await;
+            match opened {
+                Ok(_) => {
+                    let until = OffsetDateTime::from_unix_timestamp(until).map_err(backend)?;
+                    return Ok(Claim::Granted(Strikes { count: 1, until }));
+                }
+                Err(e)
+                    if !condition_failed(&e, |e| {
+                        matches!(e, PutItemError::ConditionalCheckFailedException(_))
+                    }) =>
+                {
+                    return Err(backend(DisplayErrorContext(e)))
+                }
+                Err(_) => {}
+            }
+        }
+        Err(StoreError::Backend(format!(
+            "throttle {key}: too much contention"
+        )))
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let released = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", throttle_key(key))
-            .update_expression("ADD strikes :one SET #until = if_not_exists(#until, :until), expires_at = if_not_exists(expires_at, :until)")
-            .condition_expression("attribute_not_exists(pk) OR #until > :now")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":now", n(now.unix_timestamp()))
-            .return_values(ReturnValue::AllNew)
+            .update_expression("ADD strikes :minus")
+            .condition_expression("strikes > :zero")
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match counted {
-            Ok(out) => strikes_from(out.attributes().unwrap_or(&HashMap::new())),
-            // The last window is over: this failure opens a new one.
-            Err(SdkError::ServiceError(ctx))
-                if matches!(
-                    ctx.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
+        match released {
+            Err(e)
+                if !condition_failed(&e, |e| {
+                    matches!(e, UpdateItemError::ConditionalCheckFailedException(_))
+                }) =>
             {
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .item("pk", throttle_key(key))
-                    .item("strikes", n(1))
-                    .item("until", n(until))
-                    .item("expires_at", n(until))
-                    .send()
-                    .await
-                    .map_err(|e| backend(DisplayErrorContext(e)))?;
-                Ok(Strikes {
-                    count: 1,
-                    until: OffsetDateTime::from_unix_timestamp(until).map_err(backend)?,
-                })
+                Err(backend(DisplayErrorContext(e)))
             }
-            Err(err) => Err(backend(DisplayErrorContext(err))),
+            _ => Ok(()),
         }
     }
 

@@ -9,12 +9,13 @@ use time::{Duration, OffsetDateTime};
 use crate::auth::Role;
 use crate::error::{Conflict, StoreError};
 use crate::event::EventRecord;
-use crate::ports::{EventQueue, LoginThrottle, Strikes, UserStore};
+use crate::ports::{Claim, EventQueue, LoginThrottle, Strikes, UserStore};
 use crate::users::User;
 
 #[derive(Default)]
 pub struct MemoryUsers {
     users: Mutex<BTreeMap<String, User>>,
+    had_admin: std::sync::atomic::AtomicBool,
 }
 
 fn admins(users: &BTreeMap<String, User>) -> usize {
@@ -38,8 +39,28 @@ impl UserStore for MemoryUsers {
         if users.values().any(|u| u.email == user.email) {
             return Err(StoreError::Conflict(Conflict::Email));
         }
+        if user.role == Role::Admin {
+            self.had_admin
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         users.insert(user.username.as_str().to_owned(), user.clone());
         Ok(())
+    }
+
+    async fn ever_had_admin(&self) -> Result<bool, StoreError> {
+        Ok(self.had_admin.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    async fn create_first_admin(&self, user: &User) -> Result<bool, StoreError> {
+        if self.ever_had_admin().await? {
+            return Ok(false);
+        }
+        self.create(&User {
+            role: Role::Admin,
+            ..user.clone()
+        })
+        .await?;
+        Ok(true)
     }
 
     async fn update(&self, current: &User, next: &User) -> Result<(), StoreError> {
@@ -56,6 +77,10 @@ impl UserStore for MemoryUsers {
         if current.role == Role::Admin && next.role != Role::Admin && admins(&users) <= 1 {
             return Err(StoreError::Conflict(Conflict::LastAdmin));
         }
+        if next.role == Role::Admin {
+            self.had_admin
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         users.insert(next.username.as_str().to_owned(), next.clone());
         Ok(())
     }
@@ -65,6 +90,9 @@ impl UserStore for MemoryUsers {
         let Some(stored) = users.get(user.username.as_str()) else {
             return Err(StoreError::NotFound);
         };
+        if stored != user {
+            return Err(StoreError::Conflict(Conflict::Changed));
+        }
         if stored.role == Role::Admin && admins(&users) <= 1 {
             return Err(StoreError::Conflict(Conflict::LastAdmin));
         }
@@ -79,22 +107,13 @@ pub struct MemoryThrottle {
 }
 
 impl LoginThrottle for MemoryThrottle {
-    async fn strikes(&self, key: &str, now: OffsetDateTime) -> Result<Option<Strikes>, StoreError> {
-        Ok(self
-            .windows
-            .lock()
-            .unwrap()
-            .get(key)
-            .copied()
-            .filter(|s| s.until > now))
-    }
-
-    async fn strike(
+    async fn claim(
         &self,
         key: &str,
         now: OffsetDateTime,
         window: Duration,
-    ) -> Result<Strikes, StoreError> {
+        max: u32,
+    ) -> Result<Claim, StoreError> {
         let mut windows = self.windows.lock().unwrap();
         let entry = windows.entry(key.to_owned()).or_insert(Strikes {
             count: 0,
@@ -106,8 +125,18 @@ impl LoginThrottle for MemoryThrottle {
                 until: now + window,
             };
         }
+        if entry.count >= max {
+            return Ok(Claim::Locked { until: entry.until });
+        }
         entry.count += 1;
-        Ok(*entry)
+        Ok(Claim::Granted(*entry))
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        if let Some(entry) = self.windows.lock().unwrap().get_mut(key) {
+            entry.count = entry.count.saturating_sub(1);
+        }
+        Ok(())
     }
 
     async fn forgive(&self, key: &str) -> Result<(), StoreError> {
