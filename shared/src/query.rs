@@ -8,6 +8,26 @@ use crate::error::ApiError;
 use crate::ports::Scope;
 
 pub const DEFAULT_RANGE: Duration = Duration::days(7);
+/// Dates outside these years are refused (and the arithmetic on them can never overflow).
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9000;
+/// API.md's filters. Until they are implemented they are refused: ignoring one would answer with
+/// unfiltered numbers that look filtered.
+const FILTERS: &[&str] = &[
+    "event", "path", "referrer", "browser", "os", "device", "country",
+];
+
+/// 400 for a filter parameter that is not supported yet.
+pub fn refuse_unsupported_filters<'a>(
+    mut names: impl Iterator<Item = &'a str>,
+) -> Result<(), ApiError> {
+    match names.find(|n| FILTERS.contains(n) || n.starts_with("prop.")) {
+        Some(name) => Err(ApiError::invalid_parameter(
+            name,
+            "this filter is not supported yet",
+        )),
+        None => Ok(()),
+    }
+}
 pub const MAX_RANGE: Duration = Duration::days(3 * 366);
 
 /// Reads `from`, `to`, `tz` and `site`. A date (`YYYY-MM-DD`) in `to` means the end of that day.
@@ -66,16 +86,28 @@ pub fn previous(scope: &Scope) -> Scope {
 
 fn parse_instant(name: &str, raw: &str, end_of_day: bool) -> Result<OffsetDateTime, ApiError> {
     if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return Ok(t.to_offset(time::UtcOffset::UTC));
+        // Checked before the offset is applied: a far year must not overflow on the way.
+        return in_years(name, t).map(|t| t.to_offset(time::UtcOffset::UTC));
     }
     let date = Date::parse(raw, format_description!("[year]-[month]-[day]"))
         .map_err(|_| ApiError::invalid_parameter(name, "expected RFC 3339 or YYYY-MM-DD"))?;
-    let day = date.with_time(Time::MIDNIGHT).assume_utc();
+    let day = in_years(name, date.with_time(Time::MIDNIGHT).assume_utc())?;
     Ok(if end_of_day {
         day + Duration::days(1)
     } else {
         day
     })
+}
+
+fn in_years(name: &str, t: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
+    if YEARS.contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(ApiError::invalid_parameter(
+            name,
+            format!("years from {} to {} only", YEARS.start(), YEARS.end()),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +164,20 @@ mod tests {
     }
 
     #[test]
+    fn unsupported_filters_are_refused_by_name() {
+        assert!(refuse_unsupported_filters(["from", "site", "tz"].into_iter()).is_ok());
+        for name in ["event", "country", "prop.plan"] {
+            let err = refuse_unsupported_filters(["from", name].into_iter()).unwrap_err();
+            assert_eq!(err.status, 400);
+            assert!(
+                err.message.contains(&format!("`{name}`")),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
     fn bad_parameters_are_named() {
         for (pairs, name) in [
             (vec![("from", "yesterday")], "`from`"),
@@ -140,6 +186,9 @@ mod tests {
             (vec![("from", "2000-01-01")], "`from`"),
             (vec![("site", "a'b")], "`site`"),
             (vec![("tz", "Mars/Olympus")], "`tz`"),
+            (vec![("to", "9999-12-31")], "`to`"),
+            (vec![("to", "9999-12-31T23:59:59+14:00")], "`to`"),
+            (vec![("from", "0001-01-01")], "`from`"),
         ] {
             let err = parse(&pairs).unwrap_err();
             assert_eq!(err.status, 400);

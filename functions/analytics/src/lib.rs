@@ -43,6 +43,9 @@ async fn overview<A: AnalyticsStore>(
 ) -> Result<Response<Body>, ApiError> {
     app.tokens
         .authenticate(http::header_str(req, "authorization"))?;
+    if let Some(q) = req.query_string_parameters_ref() {
+        query::refuse_unsupported_filters(q.iter().map(|(name, _)| name))?;
+    }
     let scope = query::scope(param(req), OffsetDateTime::now_utc())?;
     let previous = query::previous(&scope);
     let (now, before) = tokio::join!(app.store.totals(&scope), app.store.totals(&previous));

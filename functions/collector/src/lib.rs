@@ -20,10 +20,10 @@ const ROUTES: &[(&str, &str)] = &[
 
 pub struct App<Q> {
     pub queue: Q,
+    /// The header an edge in front of the API sets to the visitor's country (CloudFront's
+    /// `cloudfront-viewer-country`). None when no such edge is deployed: a client could set it.
+    pub country_header: Option<String>,
 }
-
-/// The edge's header for the visitor's country (CloudFront adds it when asked to).
-pub const COUNTRY_HEADER: &str = "cloudfront-viewer-country";
 
 pub async fn handle<Q: EventQueue>(app: &App<Q>, req: Request) -> Response<Body> {
     let mut resp = http::respond(route(app, &req).await);
@@ -65,7 +65,9 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
     let ctx = RequestContext::new(
         OffsetDateTime::now_utc(),
         http::header_str(req, "user-agent"),
-        http::header_str(req, COUNTRY_HEADER),
+        app.country_header
+            .as_deref()
+            .and_then(|h| http::header_str(req, h)),
     );
 
     let mut accepted = Vec::with_capacity(items.len());

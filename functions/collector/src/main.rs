@@ -11,6 +11,9 @@ async fn main() -> Result<(), Error> {
     let sdk = sdk_config().await;
     let app = Arc::new(App {
         queue: KinesisQueue::from_sdk(&sdk, config::required("EVENTS_STREAM")?),
+        country_header: std::env::var("COUNTRY_HEADER")
+            .ok()
+            .filter(|h| !h.is_empty()),
     });
     lambda_http::run(service_fn(move |req| {
         let app = Arc::clone(&app);

@@ -35,6 +35,7 @@ async fn send(app: &App<MemoryQueue>, req: Request) -> (u16, Value, lambda_http:
 fn app() -> App<MemoryQueue> {
     App {
         queue: MemoryQueue::default(),
+        country_header: None,
     }
 }
 
@@ -190,4 +191,27 @@ async fn a_wrong_method_names_the_allowed_ones() {
         .as_str()
         .unwrap()
         .contains("POST or OPTIONS"));
+}
+
+#[tokio::test]
+async fn the_country_comes_only_from_a_configured_edge_header() {
+    let body = json!({"event": "pageview", "anonymous_id": "a"}).to_string();
+    let with_header = || {
+        let mut r = request("POST", Some("application/json"), BROWSER, body.clone());
+        r.headers_mut()
+            .insert("cloudfront-viewer-country", "FR".parse().unwrap());
+        r
+    };
+    let untrusted = app();
+    send(&untrusted, with_header()).await;
+    assert_eq!(untrusted.queue.published.lock().unwrap()[0].country, "");
+    let behind_cloudfront = App {
+        queue: MemoryQueue::default(),
+        country_header: Some("cloudfront-viewer-country".into()),
+    };
+    send(&behind_cloudfront, with_header()).await;
+    assert_eq!(
+        behind_cloudfront.queue.published.lock().unwrap()[0].country,
+        "FR"
+    );
 }
