@@ -119,6 +119,13 @@ async fn needs_a_token_and_valid_parameters() {
     let (status, body) = call(&app, req(&app, &[("to", "soon")], Some(Role::Admin))).await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("`to`"));
+    // A filter not supported yet is refused rather than ignored (that would look filtered).
+    let (status, body) = call(&app, req(&app, &[("prop.plan", "pro")], Some(Role::Admin))).await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`prop.plan`"));
     assert!(
         app.store.scopes.lock().unwrap().is_empty(),
         "nothing was queried"
