@@ -28,6 +28,10 @@ log = logging.getLogger("poller")
 MAX_PAYLOAD_BYTES = 5 * 1024 * 1024  # Lambda's synchronous payload limit is 6 MB; keep a margin.
 
 
+class Stopping(Exception):
+    """The stack is stopping during a retry's back-off: the batch stays undelivered (not checkpointed)."""
+
+
 @dataclass
 class InvokeResult:
     ok: bool  # False: the function failed (error status or X-Amz-Function-Error)
@@ -54,8 +58,12 @@ def lambda_invoker(base_url: str, function: str, timeout: float = 120) -> Callab
             answer = json.loads(body) or {}
         except json.JSONDecodeError:
             return InvokeResult(False, detail=f"not JSON: {body[:200]}")
-        failures = [f.get("itemIdentifier") for f in answer.get("batchItemFailures") or []]
-        return InvokeResult(True, [f for f in failures if f])
+        failures = answer.get("batchItemFailures") or [] if isinstance(answer, dict) else []
+        ids = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+        if any(not i for i in ids):
+            # AWS treats a failure without a usable identifier as a failure of the whole batch.
+            return InvokeResult(False, detail=f"batchItemFailures without itemIdentifier: {body[:200]}")
+        return InvokeResult(True, ids)
 
     return invoke
 
@@ -81,20 +89,34 @@ def kinesis_event(records: list[dict], shard_id: str, stream_arn: str) -> dict:
 
 
 class Checkpoints:
-    """The last delivered sequence number of each shard, in a JSON file written atomically."""
+    """The last delivered sequence number of each shard, in a JSON file written atomically, for one
+    incarnation of the stream: a stream created anew (moto keeps nothing across restarts) numbers its
+    records from the start again, so old checkpoints would skip them."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        data = json.loads(path.read_text()) if path.exists() else {}
+        self.stream: str | None = data.get("stream")
+        self.data: dict[str, str] = data.get("shards", {})
+
+    def bind(self, stream_identity: str) -> None:
+        if self.stream != stream_identity:
+            if self.data:
+                log.info("poller: %s is a new stream; starting over from its beginning", stream_identity)
+            self.stream, self.data = stream_identity, {}
+            self._save()
 
     def get(self, shard_id: str) -> str | None:
         return self.data.get(shard_id)
 
     def set(self, shard_id: str, sequence_number: str) -> None:
         self.data[shard_id] = sequence_number
+        self._save()
+
+    def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1))
+        tmp.write_text(json.dumps({"stream": self.stream, "shards": self.data}, indent=1))
         tmp.replace(self.path)
 
 
@@ -125,9 +147,13 @@ class StreamPoller:
         self._buffers: dict[str, list[dict]] = {}
         self._first_at: dict[str, float] = {}
         self._closed: set[str] = set()  # shards that were split or merged and are read to their end
+        self._stop = threading.Event()
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        self._stop = stop
+        summary = self.kinesis.describe_stream_summary(StreamName=self.source.stream)["StreamDescriptionSummary"]
+        self.checkpoints.bind(f"{summary['StreamARN']}@{summary['StreamCreationTimestamp'].timestamp()}")
         shards: list[str] = []
         listed_at = 0.0
         while not stop.is_set():
@@ -143,6 +169,8 @@ class StreamPoller:
                     continue
                 try:
                     busy |= self.poll_shard(shard_id)
+                except Stopping:
+                    return
                 except Exception:
                     # An expired iterator or a hiccup: read again from the checkpoint. What was buffered
                     # but not delivered is dropped here and read again, so nothing is lost or doubled.
@@ -197,6 +225,23 @@ class StreamPoller:
         return buffer[:n], buffer[n:]
 
     # --- delivery: retries, partial failures, bisection, dead letters -----------------------------
+    def drain(self, timeout: float = 10.0) -> None:
+        """Delivers what is buffered or still in the stream, without waiting for batching windows:
+        moto keeps its stream in memory, so what is not delivered before it stops is gone."""
+        deadline = time.monotonic() + timeout
+        window, self.source.window_seconds = self.source.window_seconds, 0.0
+        try:
+            while time.monotonic() < deadline:
+                shards = [s["ShardId"] for s in self.kinesis.list_shards(StreamName=self.source.stream)["Shards"]]
+                if not any([self.poll_shard(shard) for shard in shards if shard not in self._closed]):
+                    return
+        except Stopping:
+            pass
+        except Exception:
+            log.exception("poller: draining failed")
+        finally:
+            self.source.window_seconds = window
+
     def deliver(self, shard_id: str, batch: list[dict]) -> None:
         self._process(shard_id, batch)
         self.stats.batches += 1
@@ -210,7 +255,9 @@ class StreamPoller:
             result = self.invoke(kinesis_event(pending, shard_id, self.stream_arn))
             if result.ok and not result.failures:
                 return
-            if result.ok and self.source.report_item_failures:
+            if result.ok and not self.source.report_item_failures:
+                return  # without ReportBatchItemFailures, AWS ignores what the function answers
+            if result.ok:
                 # Retry from the lowest failed sequence number: what came before it is done.
                 index = {r["SequenceNumber"]: i for i, r in enumerate(pending)}
                 known = [index[f] for f in result.failures if f in index]
@@ -227,7 +274,8 @@ class StreamPoller:
                 self._dead_letter(shard_id, pending, attempts)
                 return
             self.stats.retries += 1
-            time.sleep(min(self.max_backoff, 0.1 * 2 ** attempts))
+            if self._stop.wait(min(self.max_backoff, 0.1 * 2 ** attempts)):
+                raise Stopping()
 
     def _dead_letter(self, shard_id: str, records: list[dict], attempts: int) -> None:
         """What AWS's on-failure destination receives for a stream: where the batch is, not its data."""

@@ -222,6 +222,8 @@ class Stack:
         if self._poller_thread is not None:
             self._poller_thread.join(timeout=10)
             self._poller_thread = None
+            if self.poller is not None and self._watch is not None:
+                self.poller.drain()  # moto's stream is in memory: deliver what is in it first
         if self._watch is not None:
             if self._watch.poll() is None:
                 services._terminate(self._watch.pid, 10, self._watch)

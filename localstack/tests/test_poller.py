@@ -161,3 +161,76 @@ def test_a_broken_iterator_resumes_from_the_checkpoint(kinesis, stream, tmp_path
     drain(poller, lambda: len(rec.delivered()) >= 9)
     time.sleep(0.3)
     assert sorted(rec.delivered()) == list(range(9))
+
+
+def test_a_recreated_stream_is_read_from_its_start(kinesis, tmp_path):
+    """moto keeps nothing across restarts: the same stream name comes back empty, numbering from 1 again.
+    Checkpoints of the old incarnation must not skip the new one's records."""
+    name = f"s-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
+    put(kinesis, name, range(4))
+    first = Recorder()
+    drain(make(kinesis, name, tmp_path, first), lambda: len(first.delivered()) >= 4)
+
+    kinesis.delete_stream(StreamName=name)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
+    time.sleep(0.01)
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
+    put(kinesis, name, [10, 11])
+    second = Recorder()
+    drain(make(kinesis, name, tmp_path, second), lambda: len(second.delivered()) >= 2)
+    assert second.delivered() == [10, 11]
+
+
+def test_a_failure_without_an_identifier_fails_the_whole_batch(kinesis, stream, tmp_path):
+    put(kinesis, stream, [1])
+    calls = []
+
+    def answer(batch, records):
+        calls.append(batch)
+        return InvokeResult(len(calls) > 1)  # the first answer is unusable: retried, not skipped
+
+    rec = Recorder(answer)
+    drain(make(kinesis, stream, tmp_path, rec), lambda: len(calls) >= 2)
+    assert calls[0] == calls[1] == [1]
+
+
+def test_the_invoker_reads_lambdas_answers(tmp_path):
+    """lambda_invoker against a tiny HTTP server answering as the Lambda invoke API would."""
+    import http.server
+    from lstack.poller import lambda_invoker
+    answers = iter([
+        (200, {}, b'{"batchItemFailures": []}'),
+        (200, {}, b'{"batchItemFailures": [{"itemIdentifier": "42"}]}'),
+        (200, {}, b'{"batchItemFailures": [{"itemIdentifier": ""}]}'),
+        (200, {"X-Amz-Function-Error": "Unhandled"}, b'{"errorMessage": "boom"}'),
+        (500, {}, b'oops'),
+    ])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            status, headers, body = next(answers)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    invoke = lambda_invoker(f"http://127.0.0.1:{server.server_port}", "writer")
+    try:
+        assert invoke({}) == InvokeResult(True, [])
+        assert invoke({}) == InvokeResult(True, ["42"])
+        assert not invoke({}).ok
+        assert not invoke({}).ok
+        assert not invoke({}).ok
+    finally:
+        server.shutdown()

@@ -1,6 +1,6 @@
 //! The writer: a batch of Kinesis records in, one ClickHouse insert out. When the insert fails,
-//! every record is reported in `batchItemFailures`, so Lambda retries the batch and then sends it
-//! to the on-failure destination rather than losing it.
+//! every record is reported in `batchItemFailures`, so Lambda retries the batch (the template says:
+//! until it lands, for up to 6 days) instead of moving past it.
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::streams::KinesisEventResponse;
