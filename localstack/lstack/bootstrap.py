@@ -75,11 +75,17 @@ def create_queues(t: Template, sqs) -> None:
 
 
 def create_secrets(t: Template, sm, values: dict[str, str]) -> None:
-    """Each secret gets the value given for its name (so that a restart keeps it), else a random one,
-    as GenerateSecretString would in AWS. An existing secret keeps its value unless one is given."""
-    for logical_id in t.of_type("AWS::SecretsManager::Secret"):
+    """Each secret gets the value given for its name (so that a restart keeps it), else its template
+    SecretString, else a random one, as GenerateSecretString would in AWS."""
+    for logical_id, res in t.of_type("AWS::SecretsManager::Secret").items():
         name = t.name_of(logical_id)
+        props = res.get("Properties", {})
         value = values.get(name)
+        if value is None and "SecretString" in props:
+            value = str(t.resolve(props["SecretString"]))
+            if not value:
+                print(f"bootstrap: secret {name} skipped (empty here; the functions get the value directly)")
+                continue
         try:
             sm.create_secret(Name=name, SecretString=value or secrets.token_urlsafe(48))
         except ClientError as e:

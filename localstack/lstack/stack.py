@@ -49,7 +49,8 @@ class Ports:
 
 
 # Local values for the template's parameters that have no default (in AWS, `sam deploy --guided` asks).
-LOCAL_PARAMETERS = {"AdminUsername": "admin", "AdminEmail": "admin@example.com", "AdminPassword": "admin"}
+LOCAL_PARAMETERS = {"AdminUsername": "admin", "AdminEmail": "admin@example.com", "AdminPassword": "admin",
+                    "ClickHousePassword": ""}
 
 
 class Stack:
@@ -103,6 +104,8 @@ class Stack:
             "AWS_ENDPOINT_URL_KINESIS": endpoints["kinesis"],
             "AWS_ENDPOINT_URL_SQS": endpoints["sqs"],
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoints["secretsmanager"],
+            # chDB's default user has no password, and Secrets Manager holds no empty secret: given directly.
+            "CLICKHOUSE_PASSWORD": "",
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
         })
         return env

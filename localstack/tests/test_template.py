@@ -10,7 +10,8 @@ from lstack.template import Template
 from lstack.validate_template import validate
 
 TEMPLATE = REPO / "template.yaml"
-LOCAL = {"AdminEmail": "admin@example.com", "AdminPassword": "admin", "ClickHouseUrl": "http://127.0.0.1:8123"}
+LOCAL = {"AdminEmail": "admin@example.com", "AdminPassword": "admin", "ClickHouseUrl": "http://127.0.0.1:8123",
+         "ClickHousePassword": ""}
 
 
 @pytest.fixture
@@ -45,7 +46,10 @@ def test_environment_resolves_names_parameters_and_secrets(template):
     assert env["CLICKHOUSE_URL"] == "http://127.0.0.1:8123"
     assert env["JWT_SECRET_ARN"] == template.name_of("JwtSecret")
     assert env["SIGNUP_ENABLED"] == "false"
-    assert "JWT_SECRET" not in env, "the key itself is never in the configuration"
+    assert env["ADMIN_PASSWORD_SECRET_ARN"] == template.name_of("AdminPasswordSecret")
+    assert env["CLICKHOUSE_PASSWORD_SECRET_ARN"] == template.name_of("ClickHousePasswordSecret")
+    # Keys and passwords themselves never sit in the functions' configuration.
+    assert not [k for k in env if ("SECRET" in k or "PASSWORD" in k) and not k.endswith("_SECRET_ARN")]
 
 
 def test_prefix_parameter_renames_everything():

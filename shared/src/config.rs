@@ -61,7 +61,8 @@ pub fn tokens_from(secret: &[u8]) -> Result<Tokens, ConfigError> {
     .map_err(|why| ConfigError::Invalid("JWT_SECRET", why))
 }
 
-/// Where ClickHouse is: `CLICKHOUSE_URL`, `CLICKHOUSE_USER`, `CLICKHOUSE_PASSWORD`, `CLICKHOUSE_DATABASE`.
+/// Where ClickHouse is: `CLICKHOUSE_URL`, `CLICKHOUSE_USER`, `CLICKHOUSE_PASSWORD` (in AWS from Secrets
+/// Manager, see `adapters::secrets::clickhouse_config`), `CLICKHOUSE_DATABASE`.
 #[derive(Clone)]
 pub struct ClickHouseConfig {
     pub url: String,

@@ -20,7 +20,10 @@ async fn main() -> Result<(), Error> {
     let seed = AdminSeed {
         username: config::optional("ADMIN_USERNAME", "admin"),
         email: config::required("ADMIN_EMAIL")?,
-        password: config::required("ADMIN_PASSWORD")?,
+        password: secrets::setting(&sdk, "ADMIN_PASSWORD", "ADMIN_PASSWORD_SECRET_ARN")
+            .await?
+            .filter(|p| !p.is_empty())
+            .ok_or(config::ConfigError::Missing("ADMIN_PASSWORD_SECRET_ARN"))?,
     };
     if ensure_admin(&app.users, &seed).await? {
         tracing::info!(username = %seed.username, "created the first admin");

@@ -2,12 +2,13 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use shared::adapters::clickhouse::{migrate, ClickHouse};
-use shared::config::{self, ClickHouseConfig};
+use shared::adapters::{aws::sdk_config, secrets};
+use shared::config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    let cfg = ClickHouseConfig::from_env()?;
+    let cfg = secrets::clickhouse_config(&sdk_config().await).await?;
     // Idempotent: a deployment needs no separate migration step.
     let applied = migrate(&cfg).await?;
     if !applied.is_empty() {

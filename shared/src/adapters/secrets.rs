@@ -1,6 +1,7 @@
-//! The JWT signing key: `JWT_SECRET` where it is given directly (tests), else the Secrets Manager
-//! secret named by `JWT_SECRET_ARN`, read once at cold start. In AWS the key never appears in the
-//! template, the function's configuration or the logs.
+//! Secret settings (the JWT key, the first admin's password, ClickHouse's password): given directly
+//! in `NAME` where a local run or a test sets it, else read once at cold start from the Secrets
+//! Manager secret that `NAME_SECRET_ARN` names. In AWS they never appear in the template, the
+//! function's configuration or the logs.
 
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::Client;
@@ -8,28 +9,51 @@ use aws_sdk_secretsmanager::Client;
 use crate::auth::jwt::Tokens;
 use crate::config::{self, ConfigError};
 
-pub async fn tokens(sdk: &aws_config::SdkConfig) -> Result<Tokens, ConfigError> {
-    let secret = match std::env::var("JWT_SECRET").ok().filter(|s| !s.is_empty()) {
-        Some(secret) => secret,
-        None => {
-            let id = config::required("JWT_SECRET_ARN")?;
-            let out = Client::new(sdk)
-                .get_secret_value()
-                .secret_id(&id)
-                .send()
-                .await
-                .map_err(|e| {
-                    ConfigError::Invalid(
-                        "JWT_SECRET_ARN",
-                        format!("reading the secret: {}", DisplayErrorContext(e)),
-                    )
-                })?;
-            out.secret_string()
-                .ok_or_else(|| {
-                    ConfigError::Invalid("JWT_SECRET_ARN", "the secret has no string value".into())
-                })?
-                .to_owned()
-        }
+/// The value of `name` (set, even empty), else of the secret `{name}_SECRET_ARN` names, else None.
+pub async fn setting(
+    sdk: &aws_config::SdkConfig,
+    name: &'static str,
+    arn_var: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    if let Ok(value) = std::env::var(name) {
+        return Ok(Some(value));
+    }
+    let Some(id) = std::env::var(arn_var).ok().filter(|id| !id.is_empty()) else {
+        return Ok(None);
     };
+    let out = Client::new(sdk)
+        .get_secret_value()
+        .secret_id(&id)
+        .send()
+        .await
+        .map_err(|e| {
+            ConfigError::Invalid(
+                arn_var,
+                format!("reading the secret: {}", DisplayErrorContext(e)),
+            )
+        })?;
+    let value = out
+        .secret_string()
+        .ok_or_else(|| ConfigError::Invalid(arn_var, "the secret has no string value".into()))?;
+    Ok(Some(value.to_owned()))
+}
+
+/// The access-token settings around the key from `JWT_SECRET` / `JWT_SECRET_ARN`.
+pub async fn tokens(sdk: &aws_config::SdkConfig) -> Result<Tokens, ConfigError> {
+    let secret = setting(sdk, "JWT_SECRET", "JWT_SECRET_ARN")
+        .await?
+        .filter(|s| !s.is_empty())
+        .ok_or(ConfigError::Missing("JWT_SECRET_ARN"))?;
     config::tokens_from(secret.as_bytes())
+}
+
+/// Where ClickHouse is, with its password from `CLICKHOUSE_PASSWORD` / `CLICKHOUSE_PASSWORD_SECRET_ARN`.
+pub async fn clickhouse_config(
+    sdk: &aws_config::SdkConfig,
+) -> Result<config::ClickHouseConfig, ConfigError> {
+    let mut cfg = config::ClickHouseConfig::from_env()?;
+    cfg.password = setting(sdk, "CLICKHOUSE_PASSWORD", "CLICKHOUSE_PASSWORD_SECRET_ARN")
+        .await?
+        .unwrap_or_default();
+    Ok(cfg)
 }
