@@ -175,7 +175,7 @@ def test_a_recreated_stream_is_read_from_its_start(kinesis, tmp_path):
 
     kinesis.delete_stream(StreamName=name)
     kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
-    time.sleep(0.01)
+    time.sleep(0.05)  # the creation time (milliseconds) tells the two incarnations apart
     kinesis.create_stream(StreamName=name, ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
     put(kinesis, name, [10, 11])
