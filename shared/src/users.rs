@@ -132,6 +132,8 @@ pub struct User {
     pub email: Email,
     pub role: Role,
     pub password_hash: String,
+    /// Bumped by a password or role change: tokens issued before carry an older one and stop working.
+    pub token_version: u64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

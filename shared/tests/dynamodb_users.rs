@@ -25,6 +25,7 @@ fn user(name: &str, email: &str, role: Role) -> User {
         email: Email::parse(email).unwrap(),
         role,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into(),
+        token_version: 3,
         created_at: now,
         updated_at: now,
     }

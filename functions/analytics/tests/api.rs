@@ -57,7 +57,7 @@ fn req(app: &App<Recording>, query: &[(&str, &str)], role: Option<Role>) -> Requ
             "authorization",
             format!(
                 "Bearer {}",
-                app.tokens.issue("ada", role, OffsetDateTime::now_utc())
+                app.tokens.issue("ada", role, 0, OffsetDateTime::now_utc())
             ),
         );
     }

@@ -40,6 +40,7 @@ impl NewUser {
             email,
             role,
             password_hash: password::hash(self.password).await,
+            token_version: 0,
             created_at: now,
             updated_at: now,
         })
@@ -87,6 +88,8 @@ pub(crate) async fn change_password<U: UserStore, T: LoginThrottle>(
     check_password(&body.new_password, user.username.as_str())?;
     let next = User {
         password_hash: password::hash(body.new_password).await,
+        // Every other session of this user ends here.
+        token_version: user.token_version + 1,
         updated_at: now,
         ..user.clone()
     };

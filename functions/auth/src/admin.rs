@@ -113,6 +113,9 @@ pub(crate) async fn update<U: UserStore, T>(
         check_password(&pw, current.username.as_str())?;
         next.password_hash = password::hash(pw).await;
     }
+    if next.role != current.role || next.password_hash != current.password_hash {
+        next.token_version += 1; // the user's sessions end: their role or password is not what it was
+    }
     app.users.update(&current, &next).await?;
     tracing::info!(
         by = caller.username.as_str(),

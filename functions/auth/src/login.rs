@@ -63,7 +63,9 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
     if let Some(ip_key) = &ip_key {
         app.throttle.release(ip_key).await?;
     }
-    let token = app.tokens.issue(user.username.as_str(), user.role, now);
+    let token = app
+        .tokens
+        .issue(user.username.as_str(), user.role, user.token_version, now);
     Ok(http::json(
         200,
         &LoginResponse {

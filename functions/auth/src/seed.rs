@@ -29,6 +29,7 @@ pub async fn ensure_admin<U: UserStore>(users: &U, seed: &AdminSeed) -> Result<b
         email,
         role: Role::Admin,
         password_hash: password::hash(seed.password.clone()).await,
+        token_version: 0,
         created_at: now,
         updated_at: now,
     };

@@ -275,7 +275,63 @@ async fn password_change() {
         login(&app, "grace", "a long enough secret").await.status,
         401
     );
-    token(&app, "grace", "a brand new secret").await;
+    let fresh = token(&app, "grace", "a brand new secret").await;
+    // Sessions from before the change end; the new one works.
+    let old = call(&app, req("GET", "/api/auth/me", None, Some(&t))).await;
+    assert_eq!((old.status, code(&old)), (401, "unauthorized"));
+    assert_eq!(
+        call(&app, req("GET", "/api/auth/me", None, Some(&fresh)))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_role_change_by_an_admin_ends_the_users_sessions() {
+    let app = app().await;
+    let grace = viewer(&app, "grace").await;
+    let admin = token(&app, "admin", "admin").await;
+    let promote = json!({"role": "admin"});
+    assert_eq!(
+        call(
+            &app,
+            req("PATCH", "/api/users/grace", Some(promote), Some(&admin))
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        call(&app, req("GET", "/api/auth/me", None, Some(&grace)))
+            .await
+            .status,
+        401
+    );
+    let again = token(&app, "grace", "a long enough secret").await;
+    assert_eq!(
+        call(&app, req("GET", "/api/users", None, Some(&again)))
+            .await
+            .status,
+        200
+    );
+    // An e-mail change alone keeps the session.
+    let email = json!({"email": "grace@navy.mil"});
+    assert_eq!(
+        call(
+            &app,
+            req("PATCH", "/api/users/grace", Some(email), Some(&admin))
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        call(&app, req("GET", "/api/auth/me", None, Some(&again)))
+            .await
+            .status,
+        200
+    );
 }
 
 // --- /api/users (admin) -----------------------------------------------------------------------------
@@ -579,7 +635,7 @@ async fn a_role_changed_in_the_token_is_401_and_grants_nothing() {
     // routes: they judge the caller's role by the store, not by the token.
     let signed = app
         .tokens
-        .issue("grace", Role::Admin, OffsetDateTime::now_utc());
+        .issue("grace", Role::Admin, 0, OffsetDateTime::now_utc());
     assert_eq!(
         call(&app, req("GET", "/api/users", None, Some(&signed)))
             .await

@@ -182,6 +182,7 @@ fn to_item(user: &User) -> HashMap<String, AttributeValue> {
         ("email".to_owned(), s(user.email.as_str())),
         ("role".to_owned(), s(user.role.as_str())),
         ("password_hash".to_owned(), s(&user.password_hash)),
+        ("token_version".to_owned(), n(user.token_version as i64)),
         ("created_at".to_owned(), rfc3339(user.created_at)),
         ("updated_at".to_owned(), rfc3339(user.updated_at)),
     ])
@@ -210,6 +211,11 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<User, StoreError>
         email: Email::parse(get("email")?).map_err(|_| corrupt("email"))?,
         role: Role::parse(get("role")?).ok_or_else(|| corrupt("role"))?,
         password_hash: get("password_hash")?.clone(),
+        token_version: item
+            .get("token_version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
         created_at: time("created_at")?,
         updated_at: time("updated_at")?,
     })

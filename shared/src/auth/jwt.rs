@@ -17,6 +17,10 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: String,
+    /// The user's token version when it was issued: a password or role change bumps it, which
+    /// signs out every older token where the user is read from the store.
+    #[serde(default)]
+    pub ver: u64,
 }
 
 /// Signs and verifies tokens with one secret. Debug never prints the secret.
@@ -74,7 +78,7 @@ impl Tokens {
         self.ttl_seconds
     }
 
-    pub fn issue(&self, username: &str, role: Role, now: OffsetDateTime) -> String {
+    pub fn issue(&self, username: &str, role: Role, version: u64, now: OffsetDateTime) -> String {
         let iat = now.unix_timestamp();
         let claims = Claims {
             sub: username.to_owned(),
@@ -84,6 +88,7 @@ impl Tokens {
             exp: iat + self.ttl_seconds,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            ver: version,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with a valid key cannot fail")
@@ -129,7 +134,7 @@ mod tests {
     #[test]
     fn a_fresh_token_verifies() {
         let t = tokens();
-        let token = t.issue("ada", Role::Admin, OffsetDateTime::now_utc());
+        let token = t.issue("ada", Role::Admin, 0, OffsetDateTime::now_utc());
         let claims = t.authenticate(Some(&format!("Bearer {token}"))).unwrap();
         assert_eq!((claims.sub.as_str(), claims.role), ("ada", Role::Admin));
         assert_eq!(claims.exp - claims.iat, 900);
@@ -151,8 +156,8 @@ mod tests {
         )
         .unwrap();
         let now = OffsetDateTime::now_utc();
-        let expired = t.issue("ada", Role::Admin, now - time::Duration::hours(1));
-        let foreign = other.issue("ada", Role::Admin, now);
+        let expired = t.issue("ada", Role::Admin, 0, now - time::Duration::hours(1));
+        let foreign = other.issue("ada", Role::Admin, 0, now);
         for header in [
             None,
             Some("Basic abc".to_owned()),
