@@ -98,6 +98,7 @@ class Checkpoints:
         data = json.loads(path.read_text()) if path.exists() else {}
         self.stream: str | None = data.get("stream")
         self.data: dict[str, str] = data.get("shards", {})
+        self._lock = threading.Lock()  # one writer at a time: each shard's thread checkpoints
 
     def bind(self, stream_identity: str) -> None:
         if self.stream != stream_identity:
@@ -110,8 +111,9 @@ class Checkpoints:
         return self.data.get(shard_id)
 
     def set(self, shard_id: str, sequence_number: str) -> None:
-        self.data[shard_id] = sequence_number
-        self._save()
+        with self._lock:
+            self.data[shard_id] = sequence_number
+            self._save()
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,35 +150,47 @@ class StreamPoller:
         self._first_at: dict[str, float] = {}
         self._closed: set[str] = set()  # shards that were split or merged and are read to their end
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # the shards' threads share the stats
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        """Polls every shard in a thread of its own, as AWS processes shards in parallel: a batch being
+        retried holds up its own shard only. Returns once `stop` is set and the shards are done."""
         self._stop = stop
         summary = self.kinesis.describe_stream_summary(StreamName=self.source.stream)["StreamDescriptionSummary"]
         self.checkpoints.bind(f"{summary['StreamARN']}@{summary['StreamCreationTimestamp'].timestamp()}")
-        shards: list[str] = []
-        listed_at = 0.0
+        threads: dict[str, threading.Thread] = {}
+        listed_at = -1e9
         while not stop.is_set():
-            try:
-                if time.monotonic() - listed_at > 30:
+            if time.monotonic() - listed_at > 30:  # new shards appear after a reshard
+                try:
                     shards = [s["ShardId"] for s in self.kinesis.list_shards(StreamName=self.source.stream)["Shards"]]
                     listed_at = time.monotonic()
-            except Exception:  # the loop must survive a hiccup of the emulator; it retries
-                log.exception("poller: listing shards failed; retrying")
-            busy = False
-            for shard_id in shards:
-                if shard_id in self._closed:
-                    continue
-                try:
-                    busy |= self.poll_shard(shard_id)
-                except Stopping:
-                    return
-                except Exception:
-                    # An expired iterator or a hiccup: read again from the checkpoint. What was buffered
-                    # but not delivered is dropped here and read again, so nothing is lost or doubled.
-                    log.exception("poller: reading %s failed; resuming from its checkpoint", shard_id)
-                    self._iterators[shard_id] = None
-                    self._buffers[shard_id] = []
+                except Exception:  # the loop must survive a hiccup of the emulator; it retries
+                    log.exception("poller: listing shards failed; retrying")
+                    shards = []
+                for shard_id in shards:
+                    if shard_id not in threads and shard_id not in self._closed:
+                        threads[shard_id] = threading.Thread(target=self._run_shard, args=(shard_id, stop),
+                                                             name=f"poller-{shard_id}", daemon=True)
+                        threads[shard_id].start()
+            stop.wait(0.2)
+        for thread in threads.values():
+            thread.join(timeout=10)
+
+    def _run_shard(self, shard_id: str, stop: threading.Event) -> None:
+        while not stop.is_set() and shard_id not in self._closed:
+            try:
+                busy = self.poll_shard(shard_id)
+            except Stopping:
+                return
+            except Exception:
+                # An expired iterator or a hiccup: read again from the checkpoint. What was buffered
+                # but not delivered is dropped here and read again, so nothing is lost or doubled.
+                log.exception("poller: reading %s failed; resuming from its checkpoint", shard_id)
+                self._iterators[shard_id] = None
+                self._buffers[shard_id] = []
+                busy = False
             if not busy:
                 stop.wait(self.idle_sleep)
 
@@ -244,8 +258,9 @@ class StreamPoller:
 
     def deliver(self, shard_id: str, batch: list[dict]) -> None:
         self._process(shard_id, batch)
-        self.stats.batches += 1
-        self.stats.records += len(batch)
+        with self._lock:
+            self.stats.batches += 1
+            self.stats.records += len(batch)
         self.checkpoints.set(shard_id, batch[-1]["SequenceNumber"])
 
     def _process(self, shard_id: str, pending: list[dict]) -> None:
@@ -273,13 +288,15 @@ class StreamPoller:
             if 0 <= self.source.max_retries < attempts:
                 self._dead_letter(shard_id, pending, attempts)
                 return
-            self.stats.retries += 1
+            with self._lock:
+                self.stats.retries += 1
             if self._stop.wait(min(self.max_backoff, 0.1 * 2 ** attempts)):
                 raise Stopping()
 
     def _dead_letter(self, shard_id: str, records: list[dict], attempts: int) -> None:
         """What AWS's on-failure destination receives for a stream: where the batch is, not its data."""
-        self.stats.dead_lettered += len(records)
+        with self._lock:
+            self.stats.dead_lettered += len(records)
         now = datetime.now(timezone.utc).isoformat()
         message = {
             "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": self.function_arn,

@@ -65,9 +65,10 @@ def drain(poller, until, timeout=20.0):
 
 def make(kinesis, stream, tmp_path, invoke, **kw):
     source = replace(SOURCE, stream=stream, **{k: v for k, v in kw.items() if k in SOURCE.__dict__})
+    options = dict(idle_sleep=0.05, max_backoff=0.05)
+    options.update({k: v for k, v in kw.items() if k not in SOURCE.__dict__})
     return StreamPoller(kinesis, source, invoke, Checkpoints(tmp_path / "cp.json"),
-                        stream_arn=f"arn:aws:kinesis:us-east-1:000000000000:stream/{stream}",
-                        idle_sleep=0.05, max_backoff=0.05, **{k: v for k, v in kw.items() if k not in SOURCE.__dict__})
+                        stream_arn=f"arn:aws:kinesis:us-east-1:000000000000:stream/{stream}", **options)
 
 
 def test_every_record_once_in_shard_order_and_checkpointed(kinesis, stream, tmp_path):
@@ -234,3 +235,28 @@ def test_the_invoker_reads_lambdas_answers(tmp_path):
         assert not invoke({}).ok
     finally:
         server.shutdown()
+
+
+def test_a_retrying_shard_does_not_hold_up_the_others(kinesis, tmp_path):
+    """AWS processes shards in parallel: while one shard's batch is retried, the other's flow on."""
+    name = f"s-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
+    low, high = "1", str(2 ** 127 + 1)  # hash keys in the first and in the second shard
+    kinesis.put_record(StreamName=name, Data=b"0", PartitionKey="a", ExplicitHashKey=low)
+    started = time.monotonic()
+    seen_at = {}
+
+    def answer(batch, records):
+        if 0 in batch and time.monotonic() - started < 2.0:
+            return InvokeResult(False, detail="ClickHouse is down")  # shard one keeps failing for 2 s
+        for v in batch:
+            seen_at.setdefault(v, time.monotonic() - started)
+        return InvokeResult(True)
+
+    rec = Recorder(answer)
+    poller = make(kinesis, name, tmp_path, rec, max_retries=-1, max_backoff=0.2)
+    time.sleep(0.1)
+    kinesis.put_record(StreamName=name, Data=b"1", PartitionKey="b", ExplicitHashKey=high)
+    drain(poller, lambda: 0 in seen_at and 1 in seen_at)
+    assert seen_at[1] < 1.5 <= 2.0 <= seen_at[0], seen_at
