@@ -7,6 +7,7 @@ its physical name; `!Sub` substitutes both; `!GetAtt X.Arn` gives a local ARN.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,16 +175,15 @@ class Template:
         return sorted(routes, key=Route.specificity, reverse=True)
 
     def match(self, method: str, path: str) -> Route | None:
-        for route in self.routes_cache:
+        """The route API Gateway would pick: the most specific one matching the path and method."""
+        for route in self._routes:
             if route.regex.match(path) and route.method in ("ANY", method.upper()):
                 return route
         return None
 
-    @property
-    def routes_cache(self) -> list[Route]:
-        if not hasattr(self, "_routes"):
-            self._routes = self.routes()
-        return self._routes
+    @functools.cached_property
+    def _routes(self) -> list[Route]:
+        return self.routes()
 
     def environment(self) -> dict[str, str]:
         """Every function's environment, merged (the local Lambda emulator runs them in one env)."""

@@ -271,7 +271,7 @@ fn clamp_time(client: Option<OffsetDateTime>, received_at: OffsetDateTime) -> Of
     truncate_to_millis(t.to_offset(time::UtcOffset::UTC))
 }
 
-pub fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
+fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
         .expect("a truncated nanosecond is in range")
 }

@@ -36,10 +36,6 @@ impl ClickHouse {
             client: base_client(cfg).with_database(&cfg.database),
         }
     }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
 }
 
 fn base_client(cfg: &ClickHouseConfig) -> Client {

@@ -151,6 +151,23 @@ impl Values {
     }
 }
 
+/// One item by key, read consistently (a login must see the write just before it).
+async fn get_item(
+    client: &Client,
+    table: &str,
+    key: AttributeValue,
+) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", key)
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| backend(DisplayErrorContext(e)))?;
+    Ok(out.item)
+}
+
 fn user_key(username: &str) -> AttributeValue {
     AttributeValue::S(format!("USER#{username}"))
 }
@@ -223,16 +240,11 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<User, StoreError>
 
 impl UserStore for DynamoUsers {
     async fn get(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", user_key(username))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(DisplayErrorContext(e)))?;
-        out.item().map(from_item).transpose()
+        get_item(&self.client, &self.table, user_key(username))
+            .await?
+            .as_ref()
+            .map(from_item)
+            .transpose()
     }
 
     async fn list(&self) -> Result<Vec<User>, StoreError> {
@@ -339,16 +351,9 @@ impl UserStore for DynamoUsers {
     }
 
     async fn ever_had_admin(&self) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(ADMINS_KEY))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(DisplayErrorContext(e)))?;
-        Ok(out.item().is_some())
+        Ok(get_item(&self.client, &self.table, s(ADMINS_KEY))
+            .await?
+            .is_some())
     }
 
     async fn create_first_admin(&self, user: &User) -> Result<bool, StoreError> {
@@ -413,16 +418,11 @@ fn strikes_from(item: &HashMap<String, AttributeValue>) -> Result<Strikes, Store
 
 impl DynamoThrottle {
     async fn window(&self, key: &str) -> Result<Option<Strikes>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", throttle_key(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(DisplayErrorContext(e)))?;
-        out.item().map(strikes_from).transpose()
+        get_item(&self.client, &self.table, throttle_key(key))
+            .await?
+            .as_ref()
+            .map(strikes_from)
+            .transpose()
     }
 }
 
