@@ -140,6 +140,12 @@ pub enum StoreError {
     NotFound,
     #[error("backend: {0}")]
     Backend(String),
+    /// The database stopped a query at its time, memory or rows limit.
+    #[error("query stopped at a limit: {0}")]
+    Timeout(String),
+    /// The database refused a value the client sent (e.g. a regular expression).
+    #[error("invalid parameter {param}: {why}")]
+    Invalid { param: &'static str, why: String },
 }
 
 impl From<StoreError> for ApiError {
@@ -160,6 +166,17 @@ impl From<StoreError> for ApiError {
                 "the user was changed by someone else meanwhile; reload and try again",
             ),
             StoreError::NotFound => ApiError::not_found("not found"),
+            StoreError::Timeout(cause) => {
+                tracing::warn!(%cause, "query stopped at a limit");
+                ApiError::new(
+                    503,
+                    "query_timeout",
+                    "the query ran into the configured time or memory limit and was stopped; \
+                     try a shorter range or fewer filters",
+                )
+                .with_header("retry-after", "5")
+            }
+            StoreError::Invalid { param, why } => ApiError::invalid_parameter(param, why),
             StoreError::Backend(cause) => {
                 tracing::error!(%cause, "backend failure");
                 ApiError::internal()

@@ -2,6 +2,7 @@
 //! tokens and passwords, and the ports with their adapters (each adapter behind a cargo feature).
 
 pub mod adapters;
+pub mod analytics;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -9,7 +10,6 @@ pub mod event;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod ports;
-pub mod query;
 pub mod useragent;
 pub mod users;
 

@@ -5,6 +5,9 @@ use std::future::Future;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::analytics::filter::Dimension;
+use crate::analytics::period::Interval;
+use crate::analytics::{Counts, Live, Question, Retention, RetentionCell, SiteSummary, Step};
 use crate::error::StoreError;
 use crate::event::EventRecord;
 use crate::users::User;
@@ -82,22 +85,47 @@ pub trait EventSink: Send + Sync {
         -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// The time range and site of an analytics question; already validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scope {
-    pub from: OffsetDateTime,
-    pub to: OffsetDateTime,
-    pub site: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct Totals {
-    pub events: u64,
-    pub visitors: u64,
-    pub sessions: u64,
-    pub pageviews: u64,
-}
-
+/// The analytics queries (ClickHouse). Every answer counts each `event_id` once.
 pub trait AnalyticsStore: Send + Sync {
-    fn totals(&self, scope: &Scope) -> impl Future<Output = Result<Totals, StoreError>> + Send;
+    fn overview(&self, q: &Question) -> impl Future<Output = Result<Counts, StoreError>> + Send;
+    /// Counts per bucket, in the order of `buckets` (their starts, as `interval` floors them).
+    fn timeseries(
+        &self,
+        q: &Question,
+        interval: Interval,
+        buckets: &[OffsetDateTime],
+    ) -> impl Future<Output = Result<Vec<Counts>, StoreError>> + Send;
+    /// Values by visitors, descending (then by value).
+    fn breakdown(
+        &self,
+        q: &Question,
+        dimension: &Dimension,
+        limit: u64,
+        offset: u64,
+    ) -> impl Future<Output = Result<Vec<(String, Counts)>, StoreError>> + Send;
+    /// For each visitor who did the first step: the sorted times (ms) of each step.
+    fn funnel_times(
+        &self,
+        q: &Question,
+        steps: &[Step],
+    ) -> impl Future<Output = Result<Vec<Vec<Vec<i64>>>, StoreError>> + Send;
+    /// Cohort sizes and returning visitors, by cohort (first start event ever in [from, to)).
+    #[allow(clippy::type_complexity)]
+    fn retention(
+        &self,
+        q: &Question,
+        spec: &Retention,
+    ) -> impl Future<
+        Output = Result<(Vec<(jiff::civil::Date, u64)>, Vec<RetentionCell>), StoreError>,
+    > + Send;
+    fn live(
+        &self,
+        site: Option<&str>,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> impl Future<Output = Result<Live, StoreError>> + Send;
+    fn sites(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<SiteSummary>, StoreError>> + Send;
 }

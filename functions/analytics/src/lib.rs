@@ -1,63 +1,303 @@
-//! The analytics function: aggregations for the admin panel. Every route needs a signed-in user.
+//! The analytics function: the figures of the admin panel. One route table drives dispatch, 404 and
+//! 405 answers and authentication, so that no handler can forget a check.
+//! A handler: parse the parameters -> ask the store -> answer.
 
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::json;
+use serde_json::{json, Value};
+use shared::analytics::filter::Dimension;
+use shared::analytics::params::{compared, Params};
+use shared::analytics::{
+    cohorts, funnel_chain, funnel_steps, Metrics, Retention, RetentionPeriod,
+};
 use shared::auth::jwt::Tokens;
 use shared::http;
 use shared::ports::AnalyticsStore;
-use shared::query;
 use shared::ApiError;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 pub struct App<A> {
     pub store: A,
     pub tokens: Tokens,
 }
 
-/// The routes served, for 404 versus 405 answers.
-const ROUTES: &[(&str, &str)] = &[("GET", "/api/health"), ("GET", "/api/analytics/overview")];
+/// Who may call a route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Public,
+    /// Any signed-in user (admin or viewer).
+    SignedIn,
+}
+
+#[derive(Clone, Copy)]
+enum Handler {
+    Health,
+    Overview,
+    Timeseries,
+    Breakdown,
+    Funnel,
+    Retention,
+    Live,
+    Sites,
+}
+
+/// Every route the function serves.
+const ROUTES: &[(&str, &str, Access, Handler)] = &[
+    ("GET", "/api/health", Access::Public, Handler::Health),
+    ("GET", "/api/analytics/overview", Access::SignedIn, Handler::Overview),
+    ("GET", "/api/analytics/timeseries", Access::SignedIn, Handler::Timeseries),
+    ("GET", "/api/analytics/breakdown", Access::SignedIn, Handler::Breakdown),
+    ("GET", "/api/analytics/funnel", Access::SignedIn, Handler::Funnel),
+    ("GET", "/api/analytics/retention", Access::SignedIn, Handler::Retention),
+    ("GET", "/api/analytics/live", Access::SignedIn, Handler::Live),
+    ("GET", "/api/analytics/sites", Access::SignedIn, Handler::Sites),
+];
+
+/// The live view looks this far back.
+pub const LIVE_WINDOW: Duration = Duration::seconds(300);
 
 pub async fn handle<A: AnalyticsStore>(app: &App<A>, req: Request) -> Response<Body> {
-    http::respond(route(app, &req).await)
+    http::respond(route(app, &req, OffsetDateTime::now_utc()).await)
 }
 
-async fn route<A: AnalyticsStore>(app: &App<A>, req: &Request) -> Result<Response<Body>, ApiError> {
-    match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/api/health") => Ok(http::health()),
-        ("GET", "/api/analytics/overview") => overview(app, req).await,
-        _ => Err(http::no_route(req, ROUTES)),
-    }
+/// Like `handle`, at a given time (tests).
+pub async fn handle_at<A: AnalyticsStore>(
+    app: &App<A>,
+    req: Request,
+    now: OffsetDateTime,
+) -> Response<Body> {
+    http::respond(route(app, &req, now).await)
 }
 
-fn param(req: &Request) -> impl Fn(&str) -> Option<String> + '_ {
-    move |name| {
-        req.query_string_parameters_ref()
-            .and_then(|q| q.first(name))
-            .map(str::to_owned)
+async fn route<A: AnalyticsStore>(
+    app: &App<A>,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Response<Body>, ApiError> {
+    let path = req.uri().path();
+    let Some(&(_, _, access, handler)) = ROUTES
+        .iter()
+        .find(|(m, p, _, _)| *p == path && *m == req.method().as_str())
+    else {
+        let table: Vec<(&str, &str)> = ROUTES.iter().map(|(m, p, _, _)| (*m, *p)).collect();
+        return Err(http::no_route(req, &table));
+    };
+    if access == Access::SignedIn {
+        app.tokens
+            .authenticate(http::header_str(req, "authorization"))?;
     }
+    let query = req.query_string_parameters_ref();
+    let pairs = query.iter().flat_map(|q| q.iter());
+    let body = match handler {
+        Handler::Health => return Ok(http::health()),
+        Handler::Overview => overview(app, Params::new(pairs, &[], true)?, now).await?,
+        Handler::Timeseries => {
+            timeseries(app, Params::new(pairs, &["interval"], true)?, now).await?
+        }
+        Handler::Breakdown => {
+            let p = Params::new(pairs, &["dimension", "limit", "offset"], true)?;
+            breakdown(app, p, now).await?
+        }
+        Handler::Funnel => funnel(app, Params::new(pairs, &["steps", "window"], true)?, now).await?,
+        Handler::Retention => {
+            let own = ["start_event", "return_event", "period", "periods"];
+            retention(app, Params::new(pairs, &own, true)?, now).await?
+        }
+        Handler::Live => live(app, Params::new(pairs, &["site"], false)?, now).await?,
+        Handler::Sites => sites(app, Params::new(pairs, &[], false)?, now).await?,
+    };
+    Ok(http::json(200, &body))
 }
 
 async fn overview<A: AnalyticsStore>(
     app: &App<A>,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    app.tokens
-        .authenticate(http::header_str(req, "authorization"))?;
-    if let Some(q) = req.query_string_parameters_ref() {
-        query::refuse_unsupported_filters(q.iter().map(|(name, _)| name))?;
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let (q, compare) = p.question(now)?;
+    let before = compared(&q, compare);
+    let (now_counts, before_counts) = tokio::join!(app.store.overview(&q), async {
+        match &before {
+            Some(b) => app.store.overview(b).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let mut body = serde_json::to_value(Metrics::from(now_counts?)).expect("serialisable");
+    body["approximate"] = json!(false);
+    body["from"] = json!(q.zone.format(q.from));
+    body["to"] = json!(q.zone.format(q.to));
+    body["compare"] = match (before_counts?, &before) {
+        (Some(c), Some(b)) => {
+            let mut m = serde_json::to_value(Metrics::from(c)).expect("serialisable");
+            m["from"] = json!(b.zone.format(b.from));
+            m["to"] = json!(b.zone.format(b.to));
+            m
+        }
+        _ => Value::Null,
+    };
+    Ok(body)
+}
+
+async fn timeseries<A: AnalyticsStore>(
+    app: &App<A>,
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let (q, _) = p.question(now)?;
+    let interval = p.interval(&q)?;
+    let buckets = interval.buckets(&q.zone, q.from, q.to)?;
+    let counts = app.store.timeseries(&q, interval, &buckets).await?;
+    let points: Vec<Value> = buckets
+        .iter()
+        .zip(counts)
+        .map(|(t, c)| {
+            json!({
+                "t": q.zone.format(*t),
+                "visitors": c.visitors,
+                "visits": c.visits,
+                "pageviews": c.pageviews,
+                "events": c.events,
+            })
+        })
+        .collect();
+    Ok(json!({"interval": interval.name(), "approximate": false, "points": points}))
+}
+
+async fn breakdown<A: AnalyticsStore>(
+    app: &App<A>,
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let (q, _) = p.question(now)?;
+    let raw = p.required("dimension")?;
+    let dimension = Dimension::parse(raw, false).ok_or_else(|| {
+        ApiError::invalid_parameter(
+            "dimension",
+            format!("{raw:?} is not a dimension (event, path, entry_page, browser, prop:<key>, ...)"),
+        )
+    })?;
+    let limit = p.number("limit", 1..=1000, 10)?;
+    let offset = p.number("offset", 0..=1_000_000, 0)?;
+    let (rows, total) = tokio::join!(
+        app.store.breakdown(&q, &dimension, limit, offset),
+        app.store.overview(&q)
+    );
+    let rows: Vec<Value> = rows?
+        .into_iter()
+        .map(|(value, c)| {
+            let m = Metrics::from(c);
+            json!({
+                "value": value,
+                "visitors": m.visitors,
+                "visits": m.visits,
+                "pageviews": m.pageviews,
+                "events": m.events,
+                "bounce_rate": m.bounce_rate,
+                "visit_duration": m.visit_duration,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "dimension": dimension.name(),
+        "rows": rows,
+        "total_visitors": total?.visitors,
+        "approximate": false,
+    }))
+}
+
+async fn funnel<A: AnalyticsStore>(
+    app: &App<A>,
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let (q, _) = p.question(now)?;
+    let steps = p.steps()?;
+    let window = p.number("window", 1..=90 * 86_400, 86_400)?;
+    let times = app.store.funnel_times(&q, &steps).await?;
+    let chains: Vec<Vec<i64>> = times
+        .iter()
+        .map(|t| funnel_chain(t, window as i64 * 1000))
+        .collect();
+    Ok(json!({
+        "window": window,
+        "steps": funnel_steps(&steps, &chains),
+        "approximate": false,
+    }))
+}
+
+async fn retention<A: AnalyticsStore>(
+    app: &App<A>,
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let (q, _) = p.question(now)?;
+    let period = match p.get("period").unwrap_or("week") {
+        "day" => RetentionPeriod::Day,
+        "week" => RetentionPeriod::Week,
+        "month" => RetentionPeriod::Month,
+        _ => {
+            return Err(ApiError::invalid_parameter(
+                "period",
+                "one of day, week, month",
+            ))
+        }
+    };
+    let spec = Retention {
+        start_event: p.event("start_event", "pageview")?,
+        return_event: p.event("return_event", "pageview")?,
+        period,
+        periods: p.number("periods", 1..=12, 8)? as u32,
+    };
+    let (sizes, cells) = app.store.retention(&q, &spec).await?;
+    // Cohorts start on the first period boundary at or after `from`... in local dates.
+    let first = period_start(&spec, q.zone.date_of(q.from));
+    let end = q.zone.date_of(q.to - Duration::nanoseconds(1));
+    let end = end.tomorrow().map_err(|e| ApiError::invalid_parameter("to", e))?;
+    let today = q.zone.date_of(now);
+    let name = match period {
+        RetentionPeriod::Day => "day",
+        RetentionPeriod::Week => "week",
+        RetentionPeriod::Month => "month",
+    };
+    Ok(json!({
+        "period": name,
+        "cohorts": cohorts(&spec, first, end, today, &sizes, &cells),
+        "approximate": false,
+    }))
+}
+
+/// The start of the period holding a local date (weeks start on Monday).
+fn period_start(spec: &Retention, d: jiff::civil::Date) -> jiff::civil::Date {
+    use jiff::ToSpan;
+    match spec.period {
+        RetentionPeriod::Day => d,
+        RetentionPeriod::Week => d
+            .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+            .unwrap_or(d),
+        RetentionPeriod::Month => d.first_of_month(),
     }
-    let scope = query::scope(param(req), OffsetDateTime::now_utc())?;
-    let previous = query::previous(&scope);
-    let (now, before) = tokio::join!(app.store.totals(&scope), app.store.totals(&previous));
-    let (now, before) = (now?, before?);
-    Ok(http::json(
-        200,
-        &json!({
-            "events": now.events,
-            "visitors": now.visitors,
-            "sessions": now.sessions,
-            "pageviews": now.pageviews,
-            "previous": before,
-        }),
-    ))
+}
+
+async fn live<A: AnalyticsStore>(
+    app: &App<A>,
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    // The site check of the common parameters, without a range.
+    let site = match p.get("site") {
+        None | Some("") => None,
+        Some(_) => Params::new(p.get("site").map(|s| ("site", s)), &[], true)?
+            .question(now)?
+            .0
+            .site,
+    };
+    let live = app.store.live(site.as_deref(), now, LIVE_WINDOW).await?;
+    Ok(serde_json::to_value(live).expect("serialisable"))
+}
+
+async fn sites<A: AnalyticsStore>(
+    app: &App<A>,
+    _p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Value, ApiError> {
+    Ok(json!({"sites": app.store.sites(now).await?}))
 }

@@ -1,133 +1,464 @@
-//! The analytics function's HTTP contract with a recording store (the ClickHouse queries have their
-//! own tests against ClickHouse, and the end-to-end tests read real counts through the whole stack).
+//! Every analytics route through the handler, against a real ClickHouse (chDB, started by the test
+//! command), on a small data set whose answers are worked out by hand below.
+//!
+//! The data (site `shop` unless said; times UTC; Berlin is UTC+1 until 2026-03-29 01:00 UTC, then +2):
+//! - a (Firefox), visit s0: pageview / at 03-27 10:00 (the compared period only)
+//! - a, visit s1: pageview / 03-28 10:00 (from google.com, utm_source=news), pageview /pricing 10:01,
+//!   click on /pricing 10:02:30 {plan: pro} (sent twice: the copy must not count)
+//!   -> 3 events, 2 page views, 150 s, entry /, exit /pricing
+//! - b (Safari), visit s2: pageview /pricing 03-28 23:30 (00:30 on the 29th in Berlin) -> bounce
+//! - b, visit s3: pageview / 03-29 09:00, signup_start on /signup 09:00:20, signup_complete 09:05:20
+//!   -> 3 events, 1 page view, 320 s, not a bounce (it has other events)
+//! - user u-c (Chrome), no session id: pageview /docs 03-29 12:00, /docs/x 12:20 (same visit, 20 min),
+//!   /docs 13:00 (40 min later: a new visit) -> visits c1 (2 page views, 1200 s) and c2 (bounce)
+//! - d, site `blog`: pageview /post 03-29 12:00
+//!
+//! In Berlin, 2026-03-28..29 holds s1, s2, s3, c1, c2: 3 visitors, 5 visits, 7 page views, 10
+//! events, 2 bounces (0.4), 1670 s in all (334 s a visit), 1.4 views a visit.
 
-use std::sync::Mutex;
+use std::sync::OnceLock;
 
 use analytics::App;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
+use shared::adapters::clickhouse::analytics::{raw, ReadLimits};
+use shared::adapters::clickhouse::{migrate, ClickHouse};
+use shared::analytics::filter::Dimension;
+use shared::analytics::params::Params;
 use shared::auth::{jwt::Tokens, Role};
-use shared::ports::{AnalyticsStore, Scope, Totals};
-use shared::StoreError;
+use shared::config::ClickHouseConfig;
+use shared::event::{parse_event, EventRecord, RequestContext};
+use shared::ports::{AnalyticsStore, EventSink};
+use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
+use tokio::sync::OnceCell;
 
-#[derive(Default)]
-struct Recording {
-    scopes: Mutex<Vec<Scope>>,
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+const SAFARI: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15";
+const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+/// "Now" for the routes that depend on it.
+const NOW: OffsetDateTime = datetime!(2026-03-30 12:00 UTC);
+
+fn ev(body: Value, ua: &str) -> EventRecord {
+    let at = OffsetDateTime::parse(body["timestamp"].as_str().unwrap(), &Rfc3339).unwrap();
+    let ctx = RequestContext::new(at + Duration::seconds(1), Some(ua), None);
+    parse_event(&body, &ctx).expect("a valid event")
 }
 
-impl AnalyticsStore for Recording {
-    async fn totals(&self, scope: &Scope) -> Result<Totals, StoreError> {
-        self.scopes.lock().unwrap().push(scope.clone());
-        // Tell the periods apart by their answers.
-        let n = if scope.from < datetime!(2026-11-01 0:00 UTC) {
-            1
-        } else {
-            10
-        };
-        Ok(Totals {
-            events: n * 4,
-            visitors: n * 3,
-            sessions: n * 2,
-            pageviews: n,
-        })
-    }
+fn pageview(visitor: &str, session: &str, at: &str, path: &str, ua: &str) -> EventRecord {
+    ev(
+        json!({"event": "pageview", "site": "shop", "anonymous_id": visitor, "session_id": session,
+               "timestamp": at, "url": format!("https://shop.test{path}"), "title": format!("Page {path}")}),
+        ua,
+    )
 }
 
-fn app() -> App<Recording> {
-    App {
-        store: Recording::default(),
-        tokens: Tokens::new(
-            b"test-secret-test-secret-test-secret!",
-            "analytics",
-            "analytics-api",
-            900,
+fn fixture() -> (Vec<EventRecord>, Vec<EventRecord>) {
+    let mut landing = pageview("a", "s1", "2026-03-28T10:00:00Z", "/", FIREFOX);
+    landing = ev(
+        json!({"event": "pageview", "site": "shop", "anonymous_id": "a", "session_id": "s1",
+               "timestamp": "2026-03-28T10:00:00Z", "url": "https://shop.test/?utm_source=news",
+               "referrer": "https://www.google.com/search?q=x", "title": landing.title}),
+        FIREFOX,
+    );
+    let click = ev(
+        json!({"event": "click", "site": "shop", "anonymous_id": "a", "session_id": "s1",
+               "timestamp": "2026-03-28T10:02:30Z", "url": "https://shop.test/pricing",
+               "event_id": "0190f5b0-0000-7000-8000-000000000001", "properties": {"plan": "pro"}}),
+        FIREFOX,
+    );
+    let c = |at: &str, path: &str| {
+        ev(
+            json!({"event": "pageview", "site": "shop", "user_id": "u-c", "anonymous_id": "c",
+                   "timestamp": at, "url": format!("https://shop.test{path}")}),
+            CHROME,
         )
-        .unwrap(),
-    }
-}
-
-fn req(app: &App<Recording>, query: &[(&str, &str)], role: Option<Role>) -> Request {
-    let mut b = lambda_http::http::Request::builder()
-        .method("GET")
-        .uri("/api/analytics/overview");
-    if let Some(role) = role {
-        b = b.header(
-            "authorization",
-            format!(
-                "Bearer {}",
-                app.tokens.issue("ada", role, 0, OffsetDateTime::now_utc())
-            ),
-        );
-    }
-    let params: std::collections::HashMap<String, String> = query
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    b.body(Body::Empty)
-        .unwrap()
-        .with_query_string_parameters(params)
-}
-
-async fn call(app: &App<Recording>, r: Request) -> (u16, Value) {
-    let resp = analytics::handle(app, r).await;
-    let status = resp.status().as_u16();
-    let Body::Text(t) = resp.body() else {
-        panic!("no body")
     };
+    let b_event = |name: &str, at: &str| {
+        ev(
+            json!({"event": name, "site": "shop", "anonymous_id": "b", "session_id": "s3",
+                   "timestamp": at, "url": "https://shop.test/signup"}),
+            SAFARI,
+        )
+    };
+    let mut blog = pageview("d", "s5", "2026-03-29T12:00:00Z", "/post", FIREFOX);
+    blog.site = "blog".into();
+    let first = vec![
+        pageview("a", "s0", "2026-03-27T10:00:00Z", "/", FIREFOX),
+        landing,
+        pageview("a", "s1", "2026-03-28T10:01:00Z", "/pricing", FIREFOX),
+        click.clone(),
+        pageview("b", "s2", "2026-03-28T23:30:00Z", "/pricing", SAFARI),
+        pageview("b", "s3", "2026-03-29T09:00:00Z", "/", SAFARI),
+        b_event("signup_start", "2026-03-29T09:00:20Z"),
+        b_event("signup_complete", "2026-03-29T09:05:20Z"),
+        c("2026-03-29T12:00:00Z", "/docs"),
+        blog,
+    ];
+    // A later batch: the rest of c's events, and the click again, three hours later.
+    let mut again = click;
+    again.received_at += Duration::hours(3);
+    let second = vec![
+        c("2026-03-29T12:20:00Z", "/docs/x"),
+        c("2026-03-29T13:00:00Z", "/docs"),
+        again,
+    ];
+    (first, second)
+}
+
+/// One database with the fixture for every test of this file. Each test gets its own clients: a
+/// client belongs to the runtime of the test that made it.
+async fn app() -> App<ClickHouse> {
+    static DB: OnceCell<ClickHouseConfig> = OnceCell::const_new();
+    let cfg = DB
+        .get_or_init(|| async {
+            shared::config::init_tracing();
+            let cfg = ClickHouseConfig {
+                url: std::env::var("CLICKHOUSE_URL")
+                    .expect("CLICKHOUSE_URL is not set: run the tests through ./test.sh"),
+                user: "default".into(),
+                password: String::new(),
+                database: format!("analytics_{}", uuid::Uuid::new_v4().simple()),
+            };
+            migrate(&cfg).await.unwrap();
+            let writer = ClickHouse::new(&cfg);
+            let (first, second) = fixture();
+            writer.insert(&first).await.unwrap();
+            writer.insert(&second).await.unwrap();
+            cfg
+        })
+        .await;
+    App {
+        store: ClickHouse::for_reads(cfg, &ReadLimits::default()),
+        tokens: tokens().clone(),
+    }
+}
+
+fn tokens() -> &'static Tokens {
+    static T: OnceLock<Tokens> = OnceLock::new();
+    T.get_or_init(|| {
+        Tokens::new(b"test-secret-test-secret-test-secret!", "analytics", "analytics-api", 900).unwrap()
+    })
+}
+
+fn request(path: &str, query: &[(&str, &str)], token: bool) -> Request {
+    let mut b = lambda_http::http::Request::builder().method("GET").uri(path);
+    if token {
+        let t = tokens().issue("ada", Role::Viewer, 0, OffsetDateTime::now_utc());
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let mut params: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (k, v) in query {
+        params.entry(k.to_string()).or_default().push(v.to_string());
+    }
+    b.body(Body::Empty).unwrap().with_query_string_parameters(params)
+}
+
+async fn get(path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+    call(request(path, query, true)).await
+}
+
+async fn call(r: Request) -> (u16, Value) {
+    let resp = analytics::handle_at(&app().await, r, NOW).await;
+    let status = resp.status().as_u16();
+    let Body::Text(t) = resp.body() else { panic!("no body") };
     (status, serde_json::from_str(t).unwrap())
 }
 
-#[tokio::test]
-async fn overview_answers_both_periods() {
-    let app = app();
-    let (status, body) = call(
-        &app,
-        req(
-            &app,
-            &[
-                ("from", "2026-11-01"),
-                ("to", "2026-11-07"),
-                ("site", "shop"),
-            ],
-            Some(Role::Viewer),
-        ),
+const BERLIN: [(&str, &str); 4] = [
+    ("from", "2026-03-28"),
+    ("to", "2026-03-29"),
+    ("tz", "Europe/Berlin"),
+    ("site", "shop"),
+];
+
+fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    BERLIN.iter().copied().chain(extra.iter().copied()).collect()
+}
+
+/// (visitors, visits, pageviews, events, bounce_rate, visit_duration) of an answer.
+fn figures(v: &Value) -> (u64, u64, u64, u64, f64, f64) {
+    (
+        v["visitors"].as_u64().unwrap(),
+        v["visits"].as_u64().unwrap(),
+        v["pageviews"].as_u64().unwrap(),
+        v["events"].as_u64().unwrap(),
+        v["bounce_rate"].as_f64().unwrap(),
+        v["visit_duration"].as_f64().unwrap(),
     )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body,
-        json!({"events": 40, "visitors": 30, "sessions": 20, "pageviews": 10,
-        "previous": {"events": 4, "visitors": 3, "sessions": 2, "pageviews": 1}})
-    );
-    let scopes = app.store.scopes.lock().unwrap();
-    assert_eq!(scopes[0].from, datetime!(2026-11-01 0:00 UTC));
-    assert_eq!(scopes[0].to, datetime!(2026-11-08 0:00 UTC));
-    assert_eq!(scopes[1].to, scopes[0].from);
-    assert_eq!(scopes[0].site.as_deref(), Some("shop"));
 }
 
 #[tokio::test]
-async fn needs_a_token_and_valid_parameters() {
-    let app = app();
-    let (status, body) = call(&app, req(&app, &[], None)).await;
+async fn overview_counts_visits_bounces_and_durations_once_each() {
+    let (status, body) = get("/api/analytics/overview", &BERLIN).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(figures(&body), (3, 5, 7, 10, 0.4, 334.0));
+    assert_eq!(body["views_per_visit"], 1.4);
+    assert_eq!(body["approximate"], false);
+    assert_eq!(body["from"], "2026-03-28T00:00:00+01:00");
+    assert_eq!(body["to"], "2026-03-30T00:00:00+02:00");
+    // The previous 47 hours hold a's first visit only.
+    assert_eq!(figures(&body["compare"]), (1, 1, 1, 1, 1.0, 0.0));
+    let (_, none) = get("/api/analytics/overview", &with(&[("compare", "none")])).await;
+    assert_eq!(none["compare"], Value::Null);
+    let (_, year) = get("/api/analytics/overview", &with(&[("compare", "year")])).await;
+    assert_eq!(year["compare"]["from"], "2025-03-28T00:00:00+01:00");
+    assert_eq!(year["compare"]["visits"], 0);
+    // Every site: d's visit on the blog too.
+    let (_, all) = get("/api/analytics/overview", &BERLIN[..3]).await;
+    assert_eq!(figures(&all), (4, 6, 8, 11, 0.5, 278.3));
+    // An empty range.
+    let (_, empty) = get("/api/analytics/overview", &[("from", "2026-01-01"), ("to", "2026-01-02")]).await;
+    assert_eq!(figures(&empty), (0, 0, 0, 0, 0.0, 0.0));
+}
+
+#[tokio::test]
+async fn timeseries_buckets_follow_the_zone_across_dst() {
+    let (status, body) = get("/api/analytics/timeseries", &with(&[("interval", "day")])).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (401, Some("unauthorized"))
+        body["points"],
+        json!([
+            {"t": "2026-03-28T00:00:00+01:00", "visitors": 1, "visits": 1, "pageviews": 2, "events": 3},
+            {"t": "2026-03-29T00:00:00+01:00", "visitors": 2, "visits": 4, "pageviews": 5, "events": 7},
+        ])
     );
-    let (status, body) = call(&app, req(&app, &[("to", "soon")], Some(Role::Admin))).await;
-    assert_eq!(status, 400);
-    assert!(body["error"]["message"].as_str().unwrap().contains("`to`"));
-    // A filter not supported yet is refused rather than ignored (that would look filtered).
-    let (status, body) = call(&app, req(&app, &[("prop.plan", "pro")], Some(Role::Admin))).await;
-    assert_eq!(status, 400);
-    assert!(body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("`prop.plan`"));
-    assert!(
-        app.store.scopes.lock().unwrap().is_empty(),
-        "nothing was queried"
+    // In UTC b's 23:30 visit is on the 28th.
+    let utc = [("from", "2026-03-28"), ("to", "2026-03-29"), ("site", "shop"), ("interval", "day")];
+    let (_, body) = get("/api/analytics/timeseries", &utc).await;
+    assert_eq!(body["points"][0]["visits"], 2);
+    assert_eq!(body["points"][0]["t"], "2026-03-28T00:00:00+00:00");
+    // The 29th in Berlin has 23 hours; every one is there, empty ones zero.
+    let day = [("from", "2026-03-29"), ("to", "2026-03-29"), ("tz", "Europe/Berlin"), ("site", "shop"), ("interval", "hour")];
+    let (_, body) = get("/api/analytics/timeseries", &day).await;
+    let points = body["points"].as_array().unwrap();
+    assert_eq!(points.len(), 23);
+    assert_eq!(points[0]["t"], "2026-03-29T00:00:00+01:00");
+    assert_eq!(points[1]["t"], "2026-03-29T01:00:00+01:00");
+    assert_eq!(points[2]["t"], "2026-03-29T03:00:00+02:00");
+    assert_eq!(points[0]["visits"], 1);
+    assert_eq!(points.iter().map(|p| p["events"].as_u64().unwrap()).sum::<u64>(), 7);
+    // 11:00 Berlin: b's 3 events; 14:00: c's 2; 15:00: c's new visit.
+    assert_eq!(points[10]["events"], 3);
+    assert_eq!((points[13]["events"].as_u64(), points[14]["visits"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(points[5], json!({"t": "2026-03-29T06:00:00+02:00", "visitors": 0, "visits": 0, "pageviews": 0, "events": 0}));
+    // Weeks and months start on local Mondays and first days.
+    let (_, weeks) = get("/api/analytics/timeseries", &with(&[("interval", "week")])).await;
+    assert_eq!(
+        weeks["points"],
+        json!([{"t": "2026-03-23T00:00:00+01:00", "visitors": 3, "visits": 5, "pageviews": 7, "events": 10}])
     );
+    let (_, minutes) = get("/api/analytics/timeseries", &[("from", "2026-03-29T12:00:00Z"), ("to", "2026-03-29T12:30:00Z"), ("site", "shop")]).await;
+    assert_eq!(minutes["interval"], "minute");
+    assert_eq!(minutes["points"].as_array().unwrap().len(), 30);
+    assert_eq!((minutes["points"][0]["events"].as_u64(), minutes["points"][20]["events"].as_u64()), (Some(1), Some(1)));
+}
+
+#[tokio::test]
+async fn breakdowns_by_visit_and_event_dimensions() {
+    let (status, body) = get("/api/analytics/breakdown", &with(&[("dimension", "entry_page")])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total_visitors"], 3);
+    let rows = body["rows"].as_array().unwrap();
+    let values: Vec<&str> = rows.iter().map(|r| r["value"].as_str().unwrap()).collect();
+    assert_eq!(values, ["/", "/docs", "/pricing"]);
+    assert_eq!(figures(&rows[0]), (2, 2, 3, 6, 0.0, 235.0));
+    assert_eq!(figures(&rows[1]), (1, 2, 3, 3, 0.5, 600.0));
+
+    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "path")])).await;
+    let rows = body["rows"].as_array().unwrap();
+    let values: Vec<&str> = rows.iter().map(|r| r["value"].as_str().unwrap()).collect();
+    assert_eq!(values, ["/pricing", "/", "/docs", "/signup", "/docs/x"]);
+    assert_eq!(figures(&rows[0]), (2, 2, 2, 3, 0.5, 75.0));
+    assert_eq!(figures(&rows[3]), (1, 1, 0, 2, 0.0, 320.0));
+
+    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "prop:plan")])).await;
+    assert_eq!(body["rows"], json!([{"value": "pro", "visitors": 1, "visits": 1, "pageviews": 0, "events": 1, "bounce_rate": 0.0, "visit_duration": 150.0}]));
+
+    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "referrer")])).await;
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!((rows[0]["value"].as_str(), rows[0]["visits"].as_u64()), (Some(""), Some(4)));
+    assert_eq!((rows[1]["value"].as_str(), rows[1]["visits"].as_u64()), (Some("google.com"), Some(1)));
+
+    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "browser"), ("limit", "1"), ("offset", "1")])).await;
+    assert_eq!(body["rows"].as_array().unwrap().len(), 1);
+    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "utm_source")])).await;
+    assert_eq!(body["rows"][1]["value"], "news");
+}
+
+#[tokio::test]
+async fn every_filter_operator_alone_and_combined() {
+    for (filter, expected) in [
+        (vec![("filter", "path:is:/pricing")], (2, 2, 2, 3, 0.5, 75.0)),
+        (vec![("browser", "Safari")], (1, 2, 2, 4, 0.5, 160.0)),
+        (vec![("filter", "path:matches:^/docs")], (1, 2, 3, 3, 0.5, 600.0)),
+        (vec![("filter", "path:contains:DOC")], (1, 2, 3, 3, 0.5, 600.0)),
+        (vec![("filter", "path:not_contains:doc")], (2, 3, 4, 7, 0.3333, 156.7)),
+        (vec![("filter", "path:not_matches:^/docs|^/signup")], (2, 3, 4, 5, 0.3333, 156.7)),
+        (vec![("filter", "entry_page:is_not:/")], (2, 3, 4, 4, 0.6667, 400.0)),
+        (vec![("filter", "path:is:/pricing|/docs")], (3, 4, 4, 5, 0.5, 337.5)),
+        (vec![("browser", "Safari"), ("filter", "path:is:/pricing")], (1, 1, 1, 1, 1.0, 0.0)),
+        (vec![("prop.plan", "pro")], (1, 1, 0, 1, 0.0, 150.0)),
+        (vec![("filter", "event:is:signup_start|signup_complete")], (1, 1, 0, 2, 0.0, 320.0)),
+        (vec![("filter", "referrer:is:google.com")], (1, 1, 2, 3, 0.0, 150.0)),
+        (vec![("filter", "title:is:Page a\\|b")], (0, 0, 0, 0, 0.0, 0.0)),
+    ] {
+        let (status, body) = get("/api/analytics/overview", &with(&filter)).await;
+        assert_eq!(status, 200, "{filter:?}: {body}");
+        assert_eq!(figures(&body), expected, "{filter:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_rollup_answers_as_the_raw_rows_do() {
+    let app = app().await;
+    for filters in [vec![], vec![("browser", "Safari")], vec![("filter", "entry_page:is_not:/")]] {
+        let pairs = with(&filters);
+        let (q, _) = Params::new(pairs.iter().copied(), &[], true).unwrap().question(NOW).unwrap();
+        assert!(raw::uses_rollup(&q, &[], None), "{filters:?}");
+        assert_eq!(app.store.overview(&q).await.unwrap(), raw::overview(&app.store, &q).await.unwrap());
+        let interval = shared::analytics::period::Interval::Hour;
+        let buckets = interval.buckets(&q.zone, q.from, q.to).unwrap();
+        assert_eq!(
+            app.store.timeseries(&q, interval, &buckets).await.unwrap(),
+            raw::timeseries(&app.store, &q, interval, &buckets).await.unwrap()
+        );
+        for d in [Dimension::EntryPage, Dimension::ExitPage, Dimension::Browser, Dimension::Referrer, Dimension::UtmSource] {
+            assert_eq!(
+                app.store.breakdown(&q, &d, 100, 0).await.unwrap(),
+                raw::breakdown(&app.store, &q, &d, 100).await.unwrap(),
+                "{d:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn funnels_keep_order_and_window() {
+    let steps = [("steps", "pageview,signup_start,signup_complete")];
+    let (status, body) = get("/api/analytics/funnel", &with(&steps)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["steps"], json!([
+        {"step": "pageview", "visitors": 3, "conversion": 1.0, "dropoff": 0.0, "median_seconds_from_previous": null},
+        {"step": "signup_start", "visitors": 1, "conversion": 0.3333, "dropoff": 0.6667, "median_seconds_from_previous": 34220.0},
+        {"step": "signup_complete", "visitors": 1, "conversion": 0.3333, "dropoff": 0.0, "median_seconds_from_previous": 300.0},
+    ]));
+    // Within an hour only b's morning start completes.
+    let (_, body) = get("/api/analytics/funnel", &with(&[steps[0], ("window", "3600")])).await;
+    assert_eq!(body["steps"][1]["median_seconds_from_previous"], 20.0);
+    // Page steps, in order: b saw /pricing before /.
+    let (_, body) = get("/api/analytics/funnel", &with(&[("steps", "path:/,path:/pricing")])).await;
+    assert_eq!(
+        body["steps"].as_array().unwrap().iter().map(|s| s["visitors"].as_u64().unwrap()).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(body["steps"][1]["median_seconds_from_previous"], 60.0);
+}
+
+#[tokio::test]
+async fn retention_cohorts_by_first_visit() {
+    let q = [("from", "2026-03-27"), ("to", "2026-03-29"), ("site", "shop"), ("period", "day")];
+    let (status, body) = get("/api/analytics/retention", &q).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["cohorts"], json!([
+        {"start": "2026-03-27", "size": 1, "retained": [1, 1, 0, 0]},
+        {"start": "2026-03-28", "size": 1, "retained": [1, 1, 0]},
+        {"start": "2026-03-29", "size": 1, "retained": [1, 0]},
+    ]));
+    let (_, weeks) = get("/api/analytics/retention", &[("from", "2026-03-23"), ("to", "2026-03-29"), ("site", "shop")]).await;
+    assert_eq!(weeks["cohorts"], json!([{"start": "2026-03-23", "size": 3, "retained": [3, 0]}]));
+    let (_, signups) = get("/api/analytics/retention", &[("from", "2026-03-23"), ("to", "2026-03-29"), ("start_event", "signup_complete")]).await;
+    assert_eq!(signups["cohorts"][0]["size"], 1);
+}
+
+#[tokio::test]
+async fn live_sites_and_recent_events() {
+    // The live window is the 5 minutes before "now" (NOW is the 30th): nothing there.
+    let (status, body) = get("/api/analytics/live", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["window_seconds"].as_u64(), body["events"].as_u64()), (Some(300), Some(0)));
+    let app = app().await;
+    let live = app
+        .store
+        .live(None, datetime!(2026-03-29 12:04 UTC), analytics::LIVE_WINDOW)
+        .await
+        .unwrap();
+    assert_eq!((live.visitors, live.events), (2, 2));
+    assert_eq!(live.pages.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["/docs", "/post"]);
+    assert_eq!(live.recent[0].timestamp, "2026-03-29T12:00:00Z");
+    let shop = app.store.live(Some("shop"), datetime!(2026-03-29 12:04 UTC), analytics::LIVE_WINDOW).await.unwrap();
+    assert_eq!(shop.events, 1);
+
+    let (_, body) = get("/api/analytics/sites", &[]).await;
+    assert_eq!(body["sites"], json!([
+        {"site": "blog", "events": 1, "visitors_30d": 1, "last_seen": "2026-03-29T12:00:00Z"},
+        {"site": "shop", "events": 11, "visitors_30d": 3, "last_seen": "2026-03-29T13:00:00Z"},
+    ]));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400s_that_name_them() {
+    for (path, query, name) in [
+        ("/api/analytics/overview", vec![("to", "soon")], "`to`"),
+        ("/api/analytics/overview", vec![("pth", "/x")], "`pth`"),
+        ("/api/analytics/overview", vec![("filter", "path:like:/x")], "`filter`"),
+        ("/api/analytics/overview", vec![("filter", "path:matches:(")], "`filter`"),
+        ("/api/analytics/overview", vec![("tz", "Berlin")], "`tz`"),
+        ("/api/analytics/timeseries", vec![("interval", "fortnight")], "`interval`"),
+        ("/api/analytics/timeseries", vec![("interval", "minute"), ("from", "2026-01-01")], "`interval`"),
+        ("/api/analytics/breakdown", vec![], "`dimension`"),
+        ("/api/analytics/breakdown", vec![("dimension", "colour")], "`dimension`"),
+        ("/api/analytics/breakdown", vec![("dimension", "path"), ("limit", "1001")], "`limit`"),
+        ("/api/analytics/funnel", vec![("steps", "a")], "`steps`"),
+        ("/api/analytics/funnel", vec![("steps", "a,b"), ("window", "0")], "`window`"),
+        ("/api/analytics/funnel", vec![("steps", "a,b"), ("filter", "entry_page:is:/")], "`filter`"),
+        ("/api/analytics/retention", vec![("periods", "13")], "`periods`"),
+        ("/api/analytics/retention", vec![("period", "year")], "`period`"),
+        ("/api/analytics/live", vec![("from", "2026-01-01")], "`from`"),
+        ("/api/analytics/sites", vec![("site", "shop")], "`site`"),
+    ] {
+        let (status, body) = get(path, &query).await;
+        assert_eq!(status, 400, "{path} {query:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(name), "{path} {query:?}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn sql_in_parameters_is_inert() {
+    let hostile = "x' OR 1=1 --";
+    for query in [
+        vec![("filter", "path:is:'; DROP TABLE raw_events; --")],
+        vec![("filter", "prop:a'b:is:x")],
+        vec![("referrer", hostile)],
+        vec![("filter", "title:contains:') OR ('1'='1")],
+        vec![("filter", "path:matches:^x'.*--$")],
+    ] {
+        let (status, body) = get("/api/analytics/overview", &with(&query)).await;
+        assert_eq!(status, 200, "{query:?}: {body}");
+        assert_eq!(body["events"], 0, "{query:?}");
+    }
+    let (status, _) = get("/api/analytics/breakdown", &with(&[("dimension", "prop:'; DROP TABLE x; --")])).await;
+    assert_eq!(status, 200);
+    let (status, _) = get("/api/analytics/funnel", &with(&[("steps", "a,b")])).await;
+    assert_eq!(status, 200);
+    // Still all there.
+    let (_, body) = get("/api/analytics/overview", &BERLIN).await;
+    assert_eq!(body["events"], 10);
+}
+
+#[tokio::test]
+async fn authentication_and_routing() {
+    let (status, body) = call(request("/api/analytics/overview", &[], false)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
+    let (status, _) = call(request("/api/analytics/nope", &[], true)).await;
+    assert_eq!(status, 404);
+    let mut post = request("/api/analytics/overview", &[], true);
+    *post.method_mut() = lambda_http::http::Method::POST;
+    let resp = analytics::handle_at(&app().await, post, NOW).await;
+    assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(resp.headers()["allow"], "GET");
+    let (status, body) = call(request("/api/health", &[], false)).await;
+    assert_eq!((status, body), (200, json!({"status": "ok"})));
 }

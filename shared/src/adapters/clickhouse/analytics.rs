@@ -1,0 +1,836 @@
+//! The analytics queries. Every figure is made in two steps: first one row per visit (its visitor,
+//! counts, first and last time, the visit-level values that filters and breakdowns need, and how
+//! many of its events pass the event filters), then the figures over those visits.
+//!
+//! The visit rows come from `visits_hourly` (one pre-aggregated row per visit and UTC hour) when
+//! the question allows it: no event-level filter, and a range and buckets on whole UTC hours.
+//! Otherwise from `raw_events`. Both give the same answers (the tests check that on one data set).
+//! Client values only ever reach ClickHouse as bound parameters (`{pN:Type}`).
+
+use clickhouse::Row;
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use super::{millis, ClickHouse};
+use crate::analytics::filter::{Dimension, Filter, Op};
+use crate::analytics::period::Interval;
+use crate::analytics::{
+    Counts, Live, LivePage, Question, RecentEvent, Retention, RetentionCell, RetentionPeriod,
+    SiteSummary, Step,
+};
+use crate::error::StoreError;
+use crate::ports::AnalyticsStore;
+
+/// The limits every analytics query runs under; a query past one is stopped by the server.
+#[derive(Debug, Clone)]
+pub struct ReadLimits {
+    pub max_execution_seconds: u64,
+    pub max_memory_bytes: u64,
+    pub max_rows_to_read: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self {
+            max_execution_seconds: 20,
+            max_memory_bytes: 2 << 30,
+            max_rows_to_read: 2_000_000_000,
+        }
+    }
+}
+
+impl ClickHouse {
+    /// A client for the analytics function: read-only, and every query under `limits`; a query is
+    /// cancelled when its HTTP connection closes (the function gave up on it).
+    pub fn for_reads(cfg: &crate::config::ClickHouseConfig, limits: &ReadLimits) -> Self {
+        let client = Self::new(cfg)
+            .client
+            .with_setting("readonly", "2")
+            .with_setting("max_execution_time", limits.max_execution_seconds.to_string())
+            .with_setting("timeout_overflow_mode", "throw")
+            .with_setting("max_memory_usage", limits.max_memory_bytes.to_string())
+            .with_setting("max_rows_to_read", limits.max_rows_to_read.to_string())
+            .with_setting("cancel_http_readonly_queries_on_client_close", "1");
+        Self { client }
+    }
+}
+
+/// Errors of the server that mean "stopped at a limit" (time, memory, rows, bytes, cancelled).
+const LIMIT_CODES: &[u32] = &[158, 159, 160, 241, 307, 394];
+const REGEXP_CODE: u32 = 427;
+
+fn read_error(err: clickhouse::error::Error) -> StoreError {
+    let text = err.to_string();
+    let code = text
+        .split("Code: ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<u32>().ok());
+    match code {
+        Some(c) if LIMIT_CODES.contains(&c) => StoreError::Timeout(text),
+        Some(REGEXP_CODE) => StoreError::Invalid {
+            param: "filter",
+            why: "the regular expression is not valid RE2".into(),
+        },
+        _ => StoreError::Backend(format!("clickhouse: {text}")),
+    }
+}
+
+/// SQL text with its bound values.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    strings: Vec<(String, String)>,
+    arrays: Vec<(String, Vec<String>)>,
+    ints: Vec<(String, i64)>,
+}
+
+impl Sql {
+    fn name(&self) -> String {
+        format!("p{}", self.strings.len() + self.arrays.len() + self.ints.len())
+    }
+    fn string(&mut self, v: impl Into<String>) -> String {
+        let n = self.name();
+        let placeholder = format!("{{{n}:String}}");
+        self.strings.push((n, v.into()));
+        placeholder
+    }
+    fn array(&mut self, v: Vec<String>) -> String {
+        let n = self.name();
+        let placeholder = format!("{{{n}:Array(String)}}");
+        self.arrays.push((n, v));
+        placeholder
+    }
+    fn int(&mut self, v: i64) -> String {
+        let n = self.name();
+        let placeholder = format!("{{{n}:Int64}}");
+        self.ints.push((n, v));
+        placeholder
+    }
+    fn query(self, ch: &ClickHouse) -> clickhouse::query::Query {
+        // The client treats `?` as its own placeholder; no `?` is ever in our SQL text, but a
+        // bound value could hold one and is sent apart from the text, so this is safe.
+        let mut q = ch.client.query(&self.text);
+        for (n, v) in self.strings {
+            q = q.param(&n, v);
+        }
+        for (n, v) in self.arrays {
+            q = q.param(&n, v);
+        }
+        for (n, v) in self.ints {
+            q = q.param(&n, v);
+        }
+        q
+    }
+}
+
+/// Where the visit rows come from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Source {
+    Raw,
+    Hourly,
+}
+
+/// The raw column of a dimension (a property reads the map with a bound key).
+fn event_column(d: &Dimension, sql: &mut Sql) -> String {
+    match d {
+        Dimension::Event => "toString(event)".into(),
+        Dimension::Path | Dimension::EntryPage | Dimension::ExitPage => "path".into(),
+        Dimension::Title => "title".into(),
+        Dimension::Referrer => "toString(referrer_domain)".into(),
+        Dimension::UtmSource => "toString(utm_source)".into(),
+        Dimension::UtmMedium => "toString(utm_medium)".into(),
+        Dimension::UtmCampaign => "toString(utm_campaign)".into(),
+        Dimension::UtmTerm => "utm_term".into(),
+        Dimension::UtmContent => "utm_content".into(),
+        Dimension::Browser => "toString(browser)".into(),
+        Dimension::BrowserVersion => "toString(browser_version)".into(),
+        Dimension::Os => "toString(os)".into(),
+        Dimension::Device => "toString(device)".into(),
+        Dimension::Country => "toString(country)".into(),
+        Dimension::Prop(key) => format!("properties[{}]", sql.string(key.clone())),
+    }
+}
+
+/// A visit-level value as an aggregate over the visit's rows.
+fn visit_value(d: &Dimension, source: Source) -> String {
+    let column = match d {
+        Dimension::EntryPage => {
+            return match source {
+                Source::Raw => "argMinIf(path, timestamp, event = 'pageview')".into(),
+                Source::Hourly => "argMinIfMerge(entry_page)".into(),
+            }
+        }
+        Dimension::ExitPage => {
+            return match source {
+                Source::Raw => "argMaxIf(path, timestamp, event = 'pageview')".into(),
+                Source::Hourly => "argMaxIfMerge(exit_page)".into(),
+            }
+        }
+        Dimension::Referrer => "referrer",
+        Dimension::UtmSource => "utm_source",
+        Dimension::UtmMedium => "utm_medium",
+        Dimension::UtmCampaign => "utm_campaign",
+        Dimension::UtmTerm => "utm_term",
+        Dimension::UtmContent => "utm_content",
+        Dimension::Browser => "browser",
+        Dimension::BrowserVersion => "browser_version",
+        Dimension::Os => "os",
+        Dimension::Device => "device",
+        Dimension::Country => "country",
+        Dimension::Event | Dimension::Path | Dimension::Title | Dimension::Prop(_) => {
+            unreachable!("event-level dimensions have no visit value")
+        }
+    };
+    match source {
+        Source::Raw if column == "referrer" => "argMin(toString(referrer_domain), timestamp)".into(),
+        Source::Raw => format!("argMin(toString({column}), timestamp)"),
+        Source::Hourly => format!("argMinMerge({column})"),
+    }
+}
+
+/// The condition of one filter on an expression.
+fn condition(expr: &str, f: &Filter, sql: &mut Sql) -> String {
+    let test = match f.op {
+        Op::Is | Op::IsNot => format!("{expr} IN {}", sql.array(f.values.clone())),
+        Op::Contains | Op::NotContains => {
+            format!(
+                "multiSearchAnyCaseInsensitiveUTF8({expr}, {})",
+                sql.array(f.values.clone())
+            )
+        }
+        Op::Matches | Op::NotMatches => format!("match({expr}, {})", sql.string(f.regex())),
+    };
+    if f.op.negated() {
+        format!("NOT ({test})")
+    } else {
+        test
+    }
+}
+
+/// The bucket an instant falls in, as Unix seconds, in the question's zone.
+fn bucket(interval: Interval, time: &str, tz: &str) -> String {
+    match interval {
+        Interval::Minute => format!("toUnixTimestamp(toStartOfMinute({time}))"),
+        Interval::Hour => format!("toUnixTimestamp(toStartOfHour({time}, {tz}))"),
+        Interval::Day => format!("toUnixTimestamp(toStartOfDay({time}, {tz}))"),
+        Interval::Week => format!("toUnixTimestamp(toDateTime(toStartOfWeek({time}, 1, {tz}), {tz}))"),
+        Interval::Month => format!("toUnixTimestamp(toDateTime(toStartOfMonth({time}, {tz}), {tz}))"),
+    }
+}
+
+fn on_hour(t: OffsetDateTime) -> bool {
+    t.unix_timestamp() % 3600 == 0 && t.nanosecond() == 0
+}
+
+/// What a visit row carries besides the basics.
+enum Extra<'a> {
+    None,
+    /// `bm`: per bucket (events, page views) of the visit's matching events.
+    Buckets(Interval),
+    /// `value`: a visit-level value.
+    VisitValue(&'a Dimension),
+    /// `bm`: per value of an event-level dimension (events, page views).
+    EventValues(&'a Dimension),
+}
+
+/// Builds the per-visit subquery.
+fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> String {
+    let mut event_filters = Vec::new();
+    let mut visit_filters = Vec::new();
+    for f in &q.filters {
+        if f.dimension.is_visit_level() {
+            let v = visit_value(&f.dimension, source);
+            visit_filters.push(condition(&v, f, sql));
+        } else {
+            let col = event_column(&f.dimension, sql);
+            event_filters.push(condition(&col, f, sql));
+        }
+    }
+    let ef = if event_filters.is_empty() {
+        "1".to_owned()
+    } else {
+        event_filters.join(" AND ")
+    };
+    let (table, time, n, pv, t0, t1, m_n, m_pv) = match source {
+        Source::Raw => (
+            "raw_events",
+            "timestamp",
+            "count()".to_owned(),
+            "countIf(event = 'pageview')".to_owned(),
+            "min(timestamp)",
+            "max(timestamp)",
+            format!("countIf({ef})"),
+            format!("countIf(({ef}) AND event = 'pageview')"),
+        ),
+        Source::Hourly => (
+            "visits_hourly",
+            "hour",
+            "sum(events)".to_owned(),
+            "sum(pageviews)".to_owned(),
+            "min(first_at)",
+            "max(last_at)",
+            "sum(events)".to_owned(),
+            "sum(pageviews)".to_owned(),
+        ),
+    };
+    let mut cols = format!(
+        "any(visitor_hash) AS visitor, {n} AS n, {pv} AS pv, {t0} AS t0, {t1} AS t1, \
+         {m_n} AS m_n, {m_pv} AS m_pv"
+    );
+    match extra {
+        Extra::None => {}
+        Extra::Buckets(interval) => {
+            let tz = sql.string(q.zone.name.clone());
+            let b = bucket(interval, time, &tz);
+            cols += &match source {
+                Source::Raw => format!(
+                    ", sumMapIf([{b}], [toUInt64(1)], [toUInt64(event = 'pageview')], {ef}) AS bm"
+                ),
+                Source::Hourly => format!(
+                    ", sumMap([{b}], [toUInt64(events)], [toUInt64(pageviews)]) AS bm"
+                ),
+            };
+        }
+        Extra::VisitValue(d) => cols += &format!(", {} AS value", visit_value(d, source)),
+        Extra::EventValues(d) => {
+            let col = event_column(d, sql);
+            // A property breakdown shows the events that have the property.
+            let has = match d {
+                Dimension::Prop(key) => format!(" AND mapContains(properties, {})", sql.string(key.clone())),
+                _ => String::new(),
+            };
+            cols += &format!(
+                ", sumMapIf([{col}], [toUInt64(1)], [toUInt64(event = 'pageview')], ({ef}){has}) AS bm"
+            );
+        }
+    }
+    let mut wher = match source {
+        Source::Raw => format!(
+            "timestamp >= fromUnixTimestamp64Milli({}) AND timestamp < fromUnixTimestamp64Milli({})",
+            sql.int(millis(q.from)),
+            sql.int(millis(q.to))
+        ),
+        Source::Hourly => format!(
+            "hour >= toDateTime({}) AND hour < toDateTime({})",
+            sql.int(q.from.unix_timestamp()),
+            sql.int(q.to.unix_timestamp())
+        ),
+    };
+    if let Some(site) = &q.site {
+        wher += &format!(" AND site = {}", sql.string(site.clone()));
+    }
+    let mut having = "m_n > 0".to_owned();
+    for f in visit_filters {
+        having += &format!(" AND {f}");
+    }
+    format!("SELECT visit_hash, {cols} FROM {table} WHERE {wher} GROUP BY visit_hash HAVING {having}")
+}
+
+/// Which source can answer: the hourly rollup needs whole UTC hours and no event-level filter.
+fn source_for(q: &Question, buckets: &[OffsetDateTime], extra_is_event_level: bool) -> Source {
+    let aligned = on_hour(q.from) && on_hour(q.to) && buckets.iter().all(|b| on_hour(*b));
+    let visit_level_only = q.filters.iter().all(|f| f.dimension.is_visit_level());
+    if aligned && visit_level_only && !extra_is_event_level {
+        Source::Hourly
+    } else {
+        Source::Raw
+    }
+}
+
+const FIGURES: &str = "uniqExact(visitor) AS visitors, count() AS visits, \
+     countIf(n = 1 AND pv = 1) AS bounces, \
+     sum(toUInt64(toUnixTimestamp64Milli(t1) - toUnixTimestamp64Milli(t0))) AS duration_ms";
+
+#[derive(Row, Deserialize)]
+struct CountsRow {
+    visitors: u64,
+    visits: u64,
+    pageviews: u64,
+    events: u64,
+    bounces: u64,
+    duration_ms: u64,
+}
+
+impl From<CountsRow> for Counts {
+    fn from(r: CountsRow) -> Self {
+        Counts {
+            visitors: r.visitors,
+            visits: r.visits,
+            pageviews: r.pageviews,
+            events: r.events,
+            bounces: r.bounces,
+            duration_ms: r.duration_ms,
+        }
+    }
+}
+
+#[derive(Row, Deserialize)]
+struct KeyedCounts {
+    key: i64,
+    visitors: u64,
+    visits: u64,
+    pageviews: u64,
+    events: u64,
+    bounces: u64,
+    duration_ms: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct ValueCounts {
+    value: String,
+    visitors: u64,
+    visits: u64,
+    pageviews: u64,
+    events: u64,
+    bounces: u64,
+    duration_ms: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct FunnelRow {
+    times: Vec<Vec<i64>>,
+}
+
+#[derive(Row, Deserialize)]
+struct CohortSize {
+    cohort: String,
+    size: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct CohortCell {
+    cohort: String,
+    k: u32,
+    visitors: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct LiveTotals {
+    visitors: u64,
+    events: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct LivePageRow {
+    path: String,
+    visitors: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct RecentRow {
+    event: String,
+    site: String,
+    ms: i64,
+    path: String,
+    title: String,
+    referrer: String,
+    browser: String,
+    os: String,
+    device: String,
+    country: String,
+}
+
+#[derive(Row, Deserialize)]
+struct SiteRow {
+    site: String,
+    events: u64,
+    visitors_30d: u64,
+    last_ms: i64,
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// An event-level condition per event, for funnels and retention: visit-level dimensions read the
+/// event's own column (entry and exit pages have none and are refused).
+fn per_event_filters(q: &Question, sql: &mut Sql) -> Result<String, StoreError> {
+    let mut conds = vec!["1".to_owned()];
+    for f in &q.filters {
+        if matches!(f.dimension, Dimension::EntryPage | Dimension::ExitPage) {
+            return Err(StoreError::Invalid {
+                param: "filter",
+                why: "entry_page and exit_page filters do not apply to funnels and retention"
+                    .into(),
+            });
+        }
+        let col = event_column(&f.dimension, sql);
+        conds.push(condition(&col, f, sql));
+    }
+    Ok(conds.join(" AND "))
+}
+
+fn site_condition(site: Option<&str>, sql: &mut Sql) -> String {
+    match site {
+        Some(site) => format!("site = {}", sql.string(site)),
+        None => "1".into(),
+    }
+}
+
+impl ClickHouse {
+    async fn counts(&self, q: &Question, source: Source) -> Result<Counts, StoreError> {
+        let mut sql = Sql::default();
+        let inner = visits(q, source, Extra::None, &mut sql);
+        sql.text = format!(
+            "SELECT {FIGURES}, sum(m_pv) AS pageviews, sum(m_n) AS events FROM ({inner})"
+        );
+        let row: CountsRow = sql.query(self).fetch_one().await.map_err(read_error)?;
+        Ok(row.into())
+    }
+
+    async fn timeseries_from(
+        &self,
+        q: &Question,
+        interval: Interval,
+        buckets: &[OffsetDateTime],
+        source: Source,
+    ) -> Result<Vec<Counts>, StoreError> {
+        let mut sql = Sql::default();
+        let inner = visits(q, source, Extra::Buckets(interval), &mut sql);
+        sql.text = format!(
+            "SELECT toInt64(b) AS key, {FIGURES}, sum(b_pv) AS pageviews, sum(b_n) AS events \
+             FROM ({inner}) ARRAY JOIN bm.1 AS b, bm.2 AS b_n, bm.3 AS b_pv GROUP BY b"
+        );
+        let rows: Vec<KeyedCounts> = sql.query(self).fetch_all().await.map_err(read_error)?;
+        let mut out = vec![Counts::default(); buckets.len()];
+        for r in rows {
+            // The bucket whose start is the last one at or before the key (robust to a zone
+            // database that floors a DST-less midnight a little differently).
+            let i = buckets.partition_point(|b| b.unix_timestamp() <= r.key);
+            if i == 0 {
+                continue;
+            }
+            let c = &mut out[i - 1];
+            c.visitors += r.visitors;
+            c.visits += r.visits;
+            c.pageviews += r.pageviews;
+            c.events += r.events;
+            c.bounces += r.bounces;
+            c.duration_ms += r.duration_ms;
+        }
+        Ok(out)
+    }
+
+    async fn breakdown_from(
+        &self,
+        q: &Question,
+        dimension: &Dimension,
+        limit: u64,
+        offset: u64,
+        source: Source,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
+        let mut sql = Sql::default();
+        let body = if dimension.is_visit_level() {
+            let inner = visits(q, source, Extra::VisitValue(dimension), &mut sql);
+            format!(
+                "SELECT value, {FIGURES}, sum(m_pv) AS pageviews, sum(m_n) AS events \
+                 FROM ({inner}) GROUP BY value"
+            )
+        } else {
+            let inner = visits(q, source, Extra::EventValues(dimension), &mut sql);
+            format!(
+                "SELECT value, {FIGURES}, sum(b_pv) AS pageviews, sum(b_n) AS events \
+                 FROM ({inner}) ARRAY JOIN bm.1 AS value, bm.2 AS b_n, bm.3 AS b_pv GROUP BY value"
+            )
+        };
+        let (limit, offset) = (sql.int(limit as i64), sql.int(offset as i64));
+        sql.text = format!(
+            "{body} ORDER BY visitors DESC, events DESC, value LIMIT {limit} OFFSET {offset}"
+        );
+        let rows: Vec<ValueCounts> = sql.query(self).fetch_all().await.map_err(read_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.value,
+                    Counts {
+                        visitors: r.visitors,
+                        visits: r.visits,
+                        pageviews: r.pageviews,
+                        events: r.events,
+                        bounces: r.bounces,
+                        duration_ms: r.duration_ms,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+/// Test hooks: the same questions from the raw rows, to check the rollup against them.
+#[doc(hidden)]
+pub mod raw {
+    use super::*;
+
+    pub async fn overview(ch: &ClickHouse, q: &Question) -> Result<Counts, StoreError> {
+        ch.counts(q, Source::Raw).await
+    }
+    pub async fn timeseries(
+        ch: &ClickHouse,
+        q: &Question,
+        interval: Interval,
+        buckets: &[OffsetDateTime],
+    ) -> Result<Vec<Counts>, StoreError> {
+        ch.timeseries_from(q, interval, buckets, Source::Raw).await
+    }
+    pub async fn breakdown(
+        ch: &ClickHouse,
+        q: &Question,
+        d: &Dimension,
+        limit: u64,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
+        ch.breakdown_from(q, d, limit, 0, Source::Raw).await
+    }
+    /// Whether the rollup would answer this question.
+    pub fn uses_rollup(q: &Question, buckets: &[OffsetDateTime], d: Option<&Dimension>) -> bool {
+        source_for(q, buckets, d.is_some_and(|d| !d.is_visit_level())) == Source::Hourly
+    }
+}
+
+impl AnalyticsStore for ClickHouse {
+    async fn overview(&self, q: &Question) -> Result<Counts, StoreError> {
+        self.counts(q, source_for(q, &[], false)).await
+    }
+
+    async fn timeseries(
+        &self,
+        q: &Question,
+        interval: Interval,
+        buckets: &[OffsetDateTime],
+    ) -> Result<Vec<Counts>, StoreError> {
+        let aligned = interval != Interval::Minute;
+        let source = if aligned {
+            source_for(q, buckets, false)
+        } else {
+            Source::Raw
+        };
+        self.timeseries_from(q, interval, buckets, source).await
+    }
+
+    async fn breakdown(
+        &self,
+        q: &Question,
+        dimension: &Dimension,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
+        let source = source_for(q, &[], !dimension.is_visit_level());
+        self.breakdown_from(q, dimension, limit, offset, source)
+            .await
+    }
+
+    async fn funnel_times(
+        &self,
+        q: &Question,
+        steps: &[Step],
+    ) -> Result<Vec<Vec<Vec<i64>>>, StoreError> {
+        let mut sql = Sql::default();
+        let conds: Vec<String> = steps
+            .iter()
+            .map(|s| match s {
+                Step::Event(name) => format!("event = {}", sql.string(name.clone())),
+                Step::Path(path) => {
+                    format!("event = 'pageview' AND path = {}", sql.string(path.clone()))
+                }
+            })
+            .collect();
+        let arrays: Vec<String> = conds
+            .iter()
+            .map(|c| {
+                format!("arraySort(groupArrayIf(1000)(toUnixTimestamp64Milli(timestamp), {c}))")
+            })
+            .collect();
+        let filters = per_event_filters(q, &mut sql)?;
+        let site = site_condition(q.site.as_deref(), &mut sql);
+        let (from, to) = (sql.int(millis(q.from)), sql.int(millis(q.to)));
+        sql.text = format!(
+            "SELECT [{arrays}] AS times FROM raw_events \
+             WHERE {site} AND timestamp >= fromUnixTimestamp64Milli({from}) \
+               AND timestamp < fromUnixTimestamp64Milli({to}) AND ({any}) AND {filters} \
+             GROUP BY visitor_hash HAVING notEmpty(times[1])",
+            arrays = arrays.join(", "),
+            any = conds
+                .iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        );
+        let rows: Vec<FunnelRow> = sql.query(self).fetch_all().await.map_err(read_error)?;
+        Ok(rows.into_iter().map(|r| r.times).collect())
+    }
+
+    async fn retention(
+        &self,
+        q: &Question,
+        spec: &Retention,
+    ) -> Result<(Vec<(jiff::civil::Date, u64)>, Vec<RetentionCell>), StoreError> {
+        let mut sql = Sql::default();
+        let tz = sql.string(q.zone.name.clone());
+        let period = |t: &str| match spec.period {
+            RetentionPeriod::Day => format!("toDate({t}, {tz})"),
+            RetentionPeriod::Week => format!("toStartOfWeek({t}, 1, {tz})"),
+            RetentionPeriod::Month => format!("toStartOfMonth({t}, {tz})"),
+        };
+        let diff = match spec.period {
+            RetentionPeriod::Day => "dateDiff('day', first, p)",
+            RetentionPeriod::Week => "intDiv(dateDiff('day', first, p), 7)",
+            RetentionPeriod::Month => "dateDiff('month', first, p)",
+        };
+        let filters = per_event_filters(q, &mut sql)?;
+        let site = site_condition(q.site.as_deref(), &mut sql);
+        let start = sql.string(spec.start_event.clone());
+        let ret = sql.string(spec.return_event.clone());
+        let (from, to) = (sql.int(millis(q.from)), sql.int(millis(q.to)));
+        let first_period = period(&format!("fromUnixTimestamp64Milli({from})"));
+        let cohort = period("min(timestamp)");
+        let p = period("timestamp");
+        let cohorts = format!(
+            "SELECT visitor_hash AS v, {cohort} AS first FROM raw_events \
+             WHERE {site} AND event = {start} AND {filters} \
+               AND timestamp < fromUnixTimestamp64Milli({to}) \
+             GROUP BY v HAVING first >= {first_period}"
+        );
+        let sizes_sql = format!(
+            "SELECT toString(first) AS cohort, count() AS size FROM ({cohorts}) GROUP BY first"
+        );
+        let cells_sql = format!(
+            "SELECT toString(first) AS cohort, toUInt32({diff}) AS k, uniqExact(v) AS visitors \
+             FROM ({cohorts}) AS c INNER JOIN (\
+                SELECT DISTINCT visitor_hash AS v, {p} AS p FROM raw_events \
+                WHERE {site} AND event = {ret} AND {filters} \
+                  AND timestamp >= fromUnixTimestamp64Milli({from})\
+             ) AS r USING v \
+             WHERE p >= first AND {diff} < {periods} GROUP BY first, k",
+            periods = spec.periods
+        );
+        // Both queries bind the same values.
+        let sizes_q = Sql {
+            text: sizes_sql,
+            strings: sql.strings.clone(),
+            arrays: sql.arrays.clone(),
+            ints: sql.ints.clone(),
+        };
+        sql.text = cells_sql;
+        let (sizes, cells) = tokio::join!(
+            sizes_q.query(self).fetch_all::<CohortSize>(),
+            sql.query(self).fetch_all::<CohortCell>(),
+        );
+        let date = |s: &str| -> Result<jiff::civil::Date, StoreError> {
+            s.parse()
+                .map_err(|e| StoreError::Backend(format!("clickhouse date {s:?}: {e}")))
+        };
+        let sizes = sizes
+            .map_err(read_error)?
+            .iter()
+            .map(|r| Ok((date(&r.cohort)?, r.size)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let cells = cells
+            .map_err(read_error)?
+            .iter()
+            .map(|r| {
+                Ok(RetentionCell {
+                    cohort: date(&r.cohort)?,
+                    offset: r.k,
+                    visitors: r.visitors,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((sizes, cells))
+    }
+
+    async fn live(
+        &self,
+        site: Option<&str>,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Live, StoreError> {
+        let scope = |sql: &mut Sql| {
+            format!(
+                "{} AND timestamp >= fromUnixTimestamp64Milli({}) \
+                 AND timestamp <= fromUnixTimestamp64Milli({})",
+                site_condition(site, sql),
+                sql.int(millis(now - window)),
+                sql.int(millis(now))
+            )
+        };
+        let mut totals = Sql::default();
+        let w = scope(&mut totals);
+        totals.text = format!(
+            "SELECT uniqExact(visitor_hash) AS visitors, count() AS events FROM raw_events WHERE {w}"
+        );
+        let mut pages = Sql::default();
+        let w = scope(&mut pages);
+        pages.text = format!(
+            "SELECT path, uniqExact(visitor_hash) AS visitors FROM raw_events \
+             WHERE {w} AND event = 'pageview' GROUP BY path ORDER BY visitors DESC, path LIMIT 10"
+        );
+        let mut recent = Sql::default();
+        let w = scope(&mut recent);
+        recent.text = format!(
+            "SELECT toString(event) AS event, toString(site) AS site, \
+                    toUnixTimestamp64Milli(timestamp) AS ms, path, title, \
+                    toString(referrer_domain) AS referrer, toString(browser) AS browser, \
+                    toString(os) AS os, toString(device) AS device, toString(country) AS country \
+             FROM raw_events WHERE {w} ORDER BY timestamp DESC LIMIT 50"
+        );
+        let (t, p, r) = tokio::join!(
+            totals.query(self).fetch_one::<LiveTotals>(),
+            pages.query(self).fetch_all::<LivePageRow>(),
+            recent.query(self).fetch_all::<RecentRow>(),
+        );
+        let (t, p, r) = (t.map_err(read_error)?, p.map_err(read_error)?, r.map_err(read_error)?);
+        Ok(Live {
+            window_seconds: window.whole_seconds() as u64,
+            visitors: t.visitors,
+            events: t.events,
+            pages: p
+                .into_iter()
+                .map(|p| LivePage {
+                    path: p.path,
+                    visitors: p.visitors,
+                })
+                .collect(),
+            recent: r
+                .into_iter()
+                .map(|r| RecentEvent {
+                    event: r.event,
+                    site: r.site,
+                    timestamp: rfc3339_ms(r.ms),
+                    path: r.path,
+                    title: r.title,
+                    referrer: r.referrer,
+                    browser: r.browser,
+                    os: r.os,
+                    device: r.device,
+                    country: r.country,
+                })
+                .collect(),
+        })
+    }
+
+    async fn sites(&self, now: OffsetDateTime) -> Result<Vec<SiteSummary>, StoreError> {
+        let mut sql = Sql::default();
+        let since = sql.int((now - Duration::days(30)).unix_timestamp());
+        sql.text = format!(
+            "SELECT toString(site) AS site, sum(events) AS events, \
+                    uniqExactIf(visitor_hash, hour >= toDateTime({since})) AS visitors_30d, \
+                    toUnixTimestamp64Milli(max(last_at)) AS last_ms \
+             FROM visits_hourly GROUP BY site ORDER BY site"
+        );
+        let rows: Vec<SiteRow> = sql.query(self).fetch_all().await.map_err(read_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SiteSummary {
+                site: r.site,
+                events: r.events,
+                visitors_30d: r.visitors_30d,
+                last_seen: Some(rfc3339_ms(r.last_ms)),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,229 @@
+//! The writer's insert. Duplicates are kept out here, so that no read needs FINAL: an event whose id
+//! is already stored (or repeated in the batch) is dropped before the INSERT. The same INSERT feeds
+//! `event_ids` (a materialized view), so a retried batch finds its ids and inserts nothing twice.
+//!
+//! Events without a `session_id` get their visit here: the visitor's previous session-less event
+//! (this batch or stored) less than 30 minutes away continues its visit, else a new one starts. A
+//! shard's batches are handled one at a time and one visitor's events share a shard, so this sees
+//! every earlier event of the visitor, except those that arrive late and out of order.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use clickhouse::Row;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{backend, millis, ClickHouse, EVENTS_TABLE};
+use crate::error::StoreError;
+use crate::event::EventRecord;
+use crate::ports::EventSink;
+
+/// API.md: events without a session id form one visit per visitor and 30-minute gap.
+pub const VISIT_GAP: Duration = Duration::minutes(30);
+/// Ids per look-up query (the ids travel in the query text).
+const LOOKUP_CHUNK: usize = 10_000;
+
+#[derive(Row, Serialize)]
+struct EventRow<'a> {
+    #[serde(with = "clickhouse::serde::uuid")]
+    event_id: Uuid,
+    site: &'a str,
+    event: &'a str,
+    #[serde(with = "clickhouse::serde::time::datetime64::millis")]
+    timestamp: OffsetDateTime,
+    #[serde(with = "clickhouse::serde::time::datetime64::millis")]
+    received_at: OffsetDateTime,
+    anonymous_id: &'a str,
+    user_id: &'a str,
+    session_id: &'a str,
+    visit_id: &'a str,
+    url: &'a str,
+    path: &'a str,
+    referrer: &'a str,
+    referrer_domain: &'a str,
+    title: &'a str,
+    utm_source: &'a str,
+    utm_medium: &'a str,
+    utm_campaign: &'a str,
+    utm_term: &'a str,
+    utm_content: &'a str,
+    browser: &'a str,
+    browser_version: &'a str,
+    os: &'a str,
+    device: &'a str,
+    country: &'a str,
+    properties: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> EventRow<'a> {
+    fn new(e: &'a EventRecord, visit_id: &'a str) -> Self {
+        Self {
+            event_id: e.event_id,
+            site: &e.site,
+            event: &e.event,
+            timestamp: e.timestamp,
+            received_at: e.received_at,
+            anonymous_id: &e.anonymous_id,
+            user_id: &e.user_id,
+            session_id: &e.session_id,
+            visit_id,
+            url: &e.url,
+            path: &e.path,
+            referrer: &e.referrer,
+            referrer_domain: &e.referrer_domain,
+            title: &e.title,
+            utm_source: &e.utm_source,
+            utm_medium: &e.utm_medium,
+            utm_campaign: &e.utm_campaign,
+            utm_term: &e.utm_term,
+            utm_content: &e.utm_content,
+            browser: &e.browser,
+            browser_version: &e.browser_version,
+            os: &e.os,
+            device: &e.device,
+            country: &e.country,
+            properties: e
+                .properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+        }
+    }
+}
+
+impl EventSink for ClickHouse {
+    /// One INSERT for the new events of the batch: it lands whole or not at all.
+    async fn insert(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        let mut seen = HashSet::with_capacity(events.len());
+        let mut fresh: Vec<&EventRecord> =
+            events.iter().filter(|e| seen.insert(e.event_id)).collect();
+        let stored = self.stored_ids(&fresh).await?;
+        fresh.retain(|e| !stored.contains(&e.event_id));
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let derived = self.derive_visits(&fresh).await?;
+        let mut insert = self
+            .client
+            .insert::<EventRow<'_>>(EVENTS_TABLE)
+            .await
+            .map_err(backend)?;
+        for (i, event) in fresh.iter().enumerate() {
+            let visit = match derived.get(&i) {
+                Some(id) => id.as_str(),
+                None => event.session_id.as_str(),
+            };
+            insert
+                .write(&EventRow::new(event, visit))
+                .await
+                .map_err(backend)?;
+        }
+        insert.end().await.map_err(backend)
+    }
+}
+
+#[derive(Row, Deserialize)]
+struct StoredId {
+    #[serde(with = "clickhouse::serde::uuid")]
+    event_id: Uuid,
+}
+
+#[derive(Row, Deserialize)]
+struct LastVisit {
+    visitor: String,
+    last_ms: i64,
+    visit_id: String,
+}
+
+impl ClickHouse {
+    /// The ids of `events` that are stored already.
+    async fn stored_ids(&self, events: &[&EventRecord]) -> Result<HashSet<Uuid>, StoreError> {
+        let mut stored = HashSet::new();
+        for chunk in events.chunks(LOOKUP_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|e| e.event_id.to_string()).collect();
+            let rows: Vec<StoredId> = self
+                .client
+                .query("SELECT event_id FROM event_ids WHERE event_id IN ?")
+                .bind(ids)
+                .fetch_all()
+                .await
+                .map_err(backend)?;
+            stored.extend(rows.into_iter().map(|r| r.event_id));
+        }
+        Ok(stored)
+    }
+
+    /// Visit ids for the events without a session id, by their index in `events`.
+    async fn derive_visits(
+        &self,
+        events: &[&EventRecord],
+    ) -> Result<HashMap<usize, String>, StoreError> {
+        // (site, visitor) -> indexes, for the session-less events only.
+        let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            if e.session_id.is_empty() {
+                groups.entry((&e.site, e.visitor())).or_default().push(i);
+            }
+        }
+        let mut out = HashMap::new();
+        let sites: HashSet<&str> = groups.keys().map(|(site, _)| *site).collect();
+        for site in sites {
+            let in_site: Vec<(&str, &Vec<usize>)> = groups
+                .iter()
+                .filter(|((s, _), _)| *s == site)
+                .map(|((_, visitor), idx)| (*visitor, idx))
+                .collect();
+            let times = in_site
+                .iter()
+                .flat_map(|(_, idx)| idx.iter().map(|&i| events[i].timestamp));
+            let (lo, hi) = times.fold((None, None), |(lo, hi), t| {
+                (
+                    Some(lo.map_or(t, |l: OffsetDateTime| l.min(t))),
+                    Some(hi.map_or(t, |h: OffsetDateTime| h.max(t))),
+                )
+            });
+            let (lo, hi) = (lo.expect("a group has events"), hi.expect("likewise"));
+            let visitors: Vec<&str> = in_site.iter().map(|(v, _)| *v).collect();
+            let last: Vec<LastVisit> = self
+                .client
+                .query(
+                    "SELECT visitor, toUnixTimestamp64Milli(max(timestamp)) AS last_ms,
+                            argMax(visit_id, timestamp) AS visit_id
+                     FROM raw_events
+                     WHERE site = ? AND session_id = '' AND visitor IN ?
+                       AND timestamp >= fromUnixTimestamp64Milli(?)
+                       AND timestamp <= fromUnixTimestamp64Milli(?)
+                     GROUP BY visitor",
+                )
+                .bind(site)
+                .bind(visitors)
+                .bind(millis(lo - VISIT_GAP))
+                .bind(millis(hi + VISIT_GAP))
+                .fetch_all()
+                .await
+                .map_err(backend)?;
+            let last: HashMap<&str, (i64, &str)> = last
+                .iter()
+                .map(|r| (r.visitor.as_str(), (r.last_ms, r.visit_id.as_str())))
+                .collect();
+            for (visitor, idx) in in_site {
+                let mut order = idx.clone();
+                order.sort_by_key(|&i| events[i].timestamp);
+                let mut current: Option<(i64, String)> =
+                    last.get(visitor).map(|&(t, id)| (t, id.to_owned()));
+                for i in order {
+                    let t = millis(events[i].timestamp);
+                    let gap = VISIT_GAP.whole_milliseconds() as i64;
+                    current = match current.take() {
+                        Some((last_t, id)) if (t - last_t).abs() <= gap => Some((t.max(last_t), id)),
+                        _ => Some((t, format!("~{t}~{visitor}"))),
+                    };
+                    let id = current.as_ref().map(|(_, id)| id.clone()).unwrap_or_default();
+                    out.insert(i, id);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
