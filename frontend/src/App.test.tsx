@@ -15,11 +15,27 @@ function json(status: number, body: unknown) {
 }
 
 const OVERVIEW = {
-  events: 1234,
   visitors: 10,
-  sessions: 12,
+  visits: 12,
   pageviews: 50,
-  previous: { events: 1000, visitors: 10, sessions: 0, pageviews: 100 },
+  events: 1234,
+  views_per_visit: 4.17,
+  bounce_rate: 0.4167,
+  visit_duration: 65.4,
+  approximate: false,
+  from: '2026-03-24T00:00:00Z',
+  to: '2026-03-30T23:59:59Z',
+  compare: {
+    visitors: 10,
+    visits: 0,
+    pageviews: 100,
+    events: 1000,
+    views_per_visit: 2.5,
+    bounce_rate: 0.5,
+    visit_duration: 50,
+    from: '2026-03-17T00:00:00Z',
+    to: '2026-03-23T23:59:59Z',
+  },
 };
 
 let root: Root;
@@ -121,9 +137,37 @@ describe('App', () => {
     expect(byTestId('events-count')?.textContent).toBe('1,234');
     expect(byTestId('events-count')?.getAttribute('data-value')).toBe('1234');
     expect(byTestId('events-count-change')?.textContent).toContain('+23%');
-    expect(byTestId('sessions-count-change')?.textContent).toContain('new');
+    expect(byTestId('visitors-count')?.textContent).toBe('10');
+    expect(byTestId('visitors-count-change')?.textContent).toContain('0%');
+    expect(byTestId('visits-count')?.textContent).toBe('12');
+    expect(byTestId('visits-count-change')?.textContent).toContain('new');
+    expect(byTestId('pageviews-count')?.textContent).toBe('50');
+    expect(byTestId('pageviews-count-change')?.textContent).toContain('\u221250%');
+    expect(byTestId('pageviews-count-change')?.className).toContain('trend-down');
+    expect(byTestId('views-per-visit')?.textContent).toBe('4.17');
+    expect(byTestId('views-per-visit-change')?.textContent).toContain('+67%');
+    // Bounce rate 0..1 is shown as a percentage; its change is relative to the compared period's rate.
+    expect(byTestId('bounce-rate')?.textContent).toBe('42%');
+    expect(byTestId('bounce-rate')?.getAttribute('data-value')).toBe('0.4167');
+    expect(byTestId('bounce-rate-change')?.textContent).toContain('\u221217%');
+    expect(byTestId('bounce-rate-change')?.getAttribute('title')).toBe('Previous period: 50%');
+    expect(byTestId('visit-duration')?.textContent).toBe('1m 05s');
+    expect(byTestId('visit-duration-change')?.textContent).toContain('+31%');
+    expect(byTestId('visit-duration-change')?.getAttribute('title')).toBe('Previous period: 50s');
+    expect(byTestId('sessions-count')).toBeNull();
+    expect(byTestId('overview-approximate')).toBeNull();
     const overviewCall = calls.find((c) => c.url.startsWith('/api/analytics/overview'));
     expect((overviewCall?.init?.headers as Record<string, string>).Authorization).toBe('Bearer tok');
+  });
+
+  it('shows no change badges when the answer has nothing to compare with', async () => {
+    routes['GET /api/analytics/overview'] = () => json(200, { ...OVERVIEW, approximate: true, compare: null });
+    await signIn();
+    await settle(10);
+    expect(byTestId('visits-count')?.textContent).toBe('12');
+    expect(byTestId('bounce-rate')?.textContent).toBe('42%');
+    expect(container.querySelectorAll('[data-testid$="-change"]')).toHaveLength(0);
+    expect(byTestId('overview-approximate')).not.toBeNull();
   });
 
   it('refreshes the overview every 5 s', async () => {

@@ -106,10 +106,42 @@ describe('authenticated calls', () => {
   });
 
   it('asks for the overview with the query', async () => {
-    const body = { events: 3, visitors: 1, sessions: 1, pageviews: 2, previous: { events: 0, visitors: 0, sessions: 0, pageviews: 0 } };
+    const body = {
+      visitors: 1,
+      visits: 2,
+      pageviews: 2,
+      events: 3,
+      views_per_visit: 1,
+      bounce_rate: 0.5,
+      visit_duration: 12.5,
+      approximate: false,
+      from: '2026-03-24T00:00:00+01:00',
+      to: '2026-03-30T23:59:59.999+02:00',
+      compare: null,
+    };
     fetchMock.mockResolvedValueOnce(jsonResponse(200, body));
-    expect(await overview({ site: 'shop', tz: 'Europe/Paris', props: { plan: 'pro' } })).toEqual(body);
-    expect(fetchMock.mock.calls[0][0]).toBe('/api/analytics/overview?site=shop&tz=Europe%2FParis&prop.plan=pro');
+    const answer = await overview({ site: 'shop', tz: 'Europe/Paris', compare: 'none', props: { plan: 'pro' } });
+    expect(answer).toEqual(body);
+    expect(answer.compare).toBeNull();
+    expect(fetchMock.mock.calls[0][0]).toBe(
+      '/api/analytics/overview?site=shop&tz=Europe%2FParis&compare=none&prop.plan=pro',
+    );
+  });
+
+  it('reads the compared period of the overview', async () => {
+    const period = { visitors: 4, visits: 5, pageviews: 9, events: 12, views_per_visit: 1.8, bounce_rate: 0.2, visit_duration: 65 };
+    const body = {
+      ...period,
+      approximate: false,
+      from: '2026-03-24T00:00:00Z',
+      to: '2026-03-30T23:59:59Z',
+      compare: { ...period, visits: 4, from: '2026-03-17T00:00:00Z', to: '2026-03-23T23:59:59Z' },
+    };
+    fetchMock.mockResolvedValueOnce(jsonResponse(200, body));
+    const answer = await overview();
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/analytics/overview');
+    expect(answer.visits).toBe(5);
+    expect(answer.compare).toMatchObject({ visits: 4, bounce_rate: 0.2, from: '2026-03-17T00:00:00Z' });
   });
 
   it('does not call the API once signed out', async () => {

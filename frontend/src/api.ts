@@ -33,19 +33,37 @@ export interface AnalyticsQuery {
   os?: string;
   device?: string;
   country?: string;
+  /** The period the figures are compared with (default `previous`). */
+  compare?: 'previous' | 'year' | 'none';
   /** Event property filters, sent as `prop.<key>=<value>`. */
   props?: Record<string, string>;
 }
 
-export interface OverviewCounts {
-  events: number;
+/** The headline figures of a period (GET /api/analytics/overview). */
+export interface OverviewMetrics {
   visitors: number;
-  sessions: number;
+  visits: number;
   pageviews: number;
+  events: number;
+  /** Page views per visit. */
+  views_per_visit: number;
+  /** Share of visits that bounced, 0..1. */
+  bounce_rate: number;
+  /** Mean visit duration in seconds. */
+  visit_duration: number;
 }
 
-export interface Overview extends OverviewCounts {
-  previous: OverviewCounts;
+/** The figures of one period with its bounds (RFC 3339). */
+export interface OverviewPeriod extends OverviewMetrics {
+  from: string;
+  to: string;
+}
+
+export interface Overview extends OverviewPeriod {
+  /** True when a distinct count (visitors, visits) is approximate. */
+  approximate: boolean;
+  /** The compared period (`compare=previous|year`), or null (`compare=none`). */
+  compare: OverviewPeriod | null;
 }
 
 /** An error answered by the API (`{"error":{"code","message","details"}}`) or met on the way. */

@@ -115,9 +115,8 @@ pub trait AnalyticsStore: Send + Sync {
         &self,
         q: &Question,
         spec: &Retention,
-    ) -> impl Future<
-        Output = Result<(Vec<(jiff::civil::Date, u64)>, Vec<RetentionCell>), StoreError>,
-    > + Send;
+    ) -> impl Future<Output = Result<(Vec<(jiff::civil::Date, u64)>, Vec<RetentionCell>), StoreError>>
+           + Send;
     fn live(
         &self,
         site: Option<&str>,

@@ -1,13 +1,17 @@
-//! The ClickHouse adapter against a real ClickHouse (chDB 26.x started by the test command).
+//! The ClickHouse adapter against a real ClickHouse (chDB 26.x started by the test command): the
+//! migrations, the writer's duplicate check, visits of events without a session id, and hostile
+//! values. (Every analytics route is checked on a worked-out data set in functions/analytics.)
 
 mod common;
 
 use common::{env, event, unique};
 use shared::adapters::clickhouse::{migrate, ClickHouse, MIGRATIONS};
+use shared::analytics::period::Zone;
+use shared::analytics::{Counts, Question};
 use shared::config::ClickHouseConfig;
-use shared::ports::{AnalyticsStore, EventSink, Scope};
+use shared::ports::{AnalyticsStore, EventSink};
 use time::macros::datetime;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 fn config() -> ClickHouseConfig {
     ClickHouseConfig {
@@ -15,6 +19,16 @@ fn config() -> ClickHouseConfig {
         user: "default".into(),
         password: String::new(),
         database: unique("test"),
+    }
+}
+
+fn question(from: OffsetDateTime, to: OffsetDateTime, site: Option<&str>) -> Question {
+    Question {
+        from,
+        to,
+        zone: Zone::utc(),
+        site: site.map(str::to_owned),
+        filters: vec![],
     }
 }
 
@@ -30,7 +44,7 @@ async fn migrations_apply_once() {
 }
 
 #[tokio::test]
-async fn inserted_events_are_counted_once_each() {
+async fn an_event_id_counts_once_however_often_it_arrives() {
     let cfg = config();
     migrate(&cfg).await.unwrap();
     let store = ClickHouse::new(&cfg);
@@ -44,45 +58,75 @@ async fn inserted_events_are_counted_once_each() {
     let mut other_site = event("pageview", "v3", t);
     other_site.site = "blog".into();
     batch.push(other_site);
-    let mut old = event("pageview", "v4", t - Duration::days(30));
-    old.timestamp = t - Duration::days(30);
-    batch.push(old);
+    // Twice in the same batch.
+    batch.push(batch[0].clone());
     store.insert(&batch).await.unwrap();
-    // The writer's retry of the same batch, and a client resending one event: neither counts twice.
+    // The writer's retry of the same batch, and a client resending one event hours later in
+    // another batch: neither counts twice.
     store.insert(&batch).await.unwrap();
     let mut resent = batch[2].clone();
-    resent.received_at += Duration::seconds(5);
+    resent.received_at += Duration::hours(5);
     store.insert(&[resent]).await.unwrap();
 
-    let week = Scope {
-        from: t - Duration::days(7),
-        to: t + Duration::days(1),
-        site: None,
-    };
-    let all = store.totals(&week).await.unwrap();
+    let day = question(t - Duration::hours(10), t + Duration::hours(14), None);
+    let all = store.overview(&day).await.unwrap();
     assert_eq!(
-        (all.events, all.visitors, all.sessions, all.pageviews),
+        (all.events, all.visitors, all.visits, all.pageviews),
         (4, 3, 3, 3)
     );
-
-    let shop = store
-        .totals(&Scope {
-            site: Some("default".into()),
-            ..week.clone()
-        })
+    let default_site = store
+        .overview(&question(day.from, day.to, Some("default")))
         .await
         .unwrap();
-    assert_eq!((shop.events, shop.visitors, shop.pageviews), (3, 2, 2));
-
+    assert_eq!(
+        (
+            default_site.events,
+            default_site.visitors,
+            default_site.pageviews
+        ),
+        (3, 2, 2)
+    );
     let empty = store
-        .totals(&Scope {
-            from: t + Duration::days(1),
-            to: t + Duration::days(2),
-            site: None,
-        })
+        .overview(&question(
+            t + Duration::days(1),
+            t + Duration::days(2),
+            None,
+        ))
         .await
         .unwrap();
-    assert_eq!(empty.events, 0);
+    assert_eq!(empty, Counts::default());
+}
+
+#[tokio::test]
+async fn events_without_a_session_form_visits_by_30_minute_gaps() {
+    let cfg = config();
+    migrate(&cfg).await.unwrap();
+    let store = ClickHouse::new(&cfg);
+    let t = datetime!(2026-11-20 10:00 UTC);
+    let without_session = |minutes: i64| {
+        let mut e = event("pageview", "server", t + Duration::minutes(minutes));
+        e.session_id.clear();
+        e
+    };
+    // 0, 20, 45 are one visit (gaps of 20 and 25 minutes); 80 starts another (35); 100 (20 later,
+    // in a later batch) continues it; 200 is a third.
+    store
+        .insert(&[without_session(0), without_session(45), without_session(20)])
+        .await
+        .unwrap();
+    store.insert(&[without_session(80)]).await.unwrap();
+    store
+        .insert(&[without_session(100), without_session(200)])
+        .await
+        .unwrap();
+    let c = store
+        .overview(&question(t, t + Duration::hours(5), None))
+        .await
+        .unwrap();
+    assert_eq!((c.visitors, c.visits, c.pageviews), (1, 3, 6));
+    // Durations: 45 min + 20 min + 0.
+    assert_eq!(c.duration_ms, 65 * 60 * 1000);
+    assert_eq!(c.bounces, 1);
 }
 
 #[tokio::test]
@@ -91,20 +135,18 @@ async fn hostile_values_are_data_not_sql() {
     migrate(&cfg).await.unwrap();
     let store = ClickHouse::new(&cfg);
     let t = datetime!(2026-11-20 10:00 UTC);
-    let mut e = event("pageview", "x'); DROP TABLE events; --", t);
+    let mut e = event("pageview", "x'); DROP TABLE raw_events; --", t);
     e.properties.insert("q".into(), "' OR 1=1 --".into());
+    e.session_id.clear();
     store.insert(&[e]).await.unwrap();
-    let scope = Scope {
-        from: t - Duration::hours(1),
-        to: t + Duration::hours(1),
-        site: Some("' OR ''='".into()),
-    };
-    assert_eq!(store.totals(&scope).await.unwrap().events, 0);
-    let scope = Scope {
-        site: None,
-        ..scope
-    };
-    assert_eq!(store.totals(&scope).await.unwrap().events, 1);
+    let hour = question(
+        t - Duration::hours(1),
+        t + Duration::hours(1),
+        Some("' OR ''='"),
+    );
+    assert_eq!(store.overview(&hour).await.unwrap().events, 0);
+    let hour = question(hour.from, hour.to, None);
+    assert_eq!(store.overview(&hour).await.unwrap().events, 1);
 }
 
 #[tokio::test]

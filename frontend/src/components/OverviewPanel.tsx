@@ -1,4 +1,5 @@
-import type { ApiError, Overview } from '../api';
+import type { ApiError, Overview, OverviewMetrics } from '../api';
+import { formatCount, formatDuration, formatPercent, formatRatio } from '../lib/format';
 import { StatCard } from './StatCard';
 
 interface OverviewPanelProps {
@@ -9,12 +10,22 @@ interface OverviewPanelProps {
   onRetry: () => void;
 }
 
-const METRICS = [
-  { key: 'events', label: 'Events', testId: 'events-count' },
-  { key: 'visitors', label: 'Visitors', testId: 'visitors-count' },
-  { key: 'sessions', label: 'Sessions', testId: 'sessions-count' },
-  { key: 'pageviews', label: 'Pageviews', testId: 'pageviews-count' },
-] as const;
+interface Metric {
+  key: keyof OverviewMetrics;
+  label: string;
+  testId: string;
+  format: (value: number) => string;
+}
+
+const METRICS: readonly Metric[] = [
+  { key: 'visitors', label: 'Visitors', testId: 'visitors-count', format: formatCount },
+  { key: 'visits', label: 'Visits', testId: 'visits-count', format: formatCount },
+  { key: 'pageviews', label: 'Pageviews', testId: 'pageviews-count', format: formatCount },
+  { key: 'events', label: 'Events', testId: 'events-count', format: formatCount },
+  { key: 'views_per_visit', label: 'Views per visit', testId: 'views-per-visit', format: formatRatio },
+  { key: 'bounce_rate', label: 'Bounce rate', testId: 'bounce-rate', format: formatPercent },
+  { key: 'visit_duration', label: 'Visit duration', testId: 'visit-duration', format: formatDuration },
+];
 
 export function OverviewPanel({ data, error, loading, updatedAt, onRetry }: OverviewPanelProps) {
   return (
@@ -22,7 +33,15 @@ export function OverviewPanel({ data, error, loading, updatedAt, onRetry }: Over
       <div className="panel-head">
         <div>
           <h2 id="overview-title">Overview</h2>
-          <p className="muted">Last 7 days, all sites · refreshes every 5 s</p>
+          <p className="muted">
+            Last 7 days, all sites · refreshes every 5 s
+            {data?.approximate && (
+              <span data-testid="overview-approximate" title="Visitor and visit counts are estimates at this volume">
+                {' '}
+                · approximate
+              </span>
+            )}
+          </p>
         </div>
         <div className="panel-status" aria-live="polite">
           {loading && <span className="spinner" aria-label="Refreshing" />}
@@ -56,7 +75,8 @@ export function OverviewPanel({ data, error, loading, updatedAt, onRetry }: Over
               key={metric.key}
               label={metric.label}
               value={data ? data[metric.key] : null}
-              previous={data ? (data.previous?.[metric.key] ?? 0) : null}
+              previous={data?.compare ? data.compare[metric.key] : null}
+              format={metric.format}
               testId={metric.testId}
             />
           ))}

@@ -3,11 +3,14 @@ import { formatCount, percentChange } from '../lib/format';
 interface StatCardProps {
   label: string;
   value: number | null;
+  /** The compared period's value; null hides the change badge. */
   previous: number | null;
+  /** How the value is shown (default: a whole count with thousands separators). */
+  format?: (value: number) => string;
   testId?: string;
 }
 
-export function StatCard({ label, value, previous, testId }: StatCardProps) {
+export function StatCard({ label, value, previous, format = formatCount, testId }: StatCardProps) {
   const change = value !== null && previous !== null ? percentChange(value, previous) : null;
   return (
     <div className="stat-card glass">
@@ -16,13 +19,13 @@ export function StatCard({ label, value, previous, testId }: StatCardProps) {
         <span className="skeleton skeleton-number" aria-label="Loading" />
       ) : (
         <span className="stat-value" data-testid={testId} data-value={value}>
-          {formatCount(value)}
+          {format(value)}
         </span>
       )}
       {change && previous !== null && (
         <span
           className={`stat-change trend-${change.trend}`}
-          title={`Previous period: ${formatCount(previous)}`}
+          title={`Previous period: ${format(previous)}`}
           data-testid={testId ? `${testId}-change` : undefined}
         >
           {change.label} <span className="muted">vs previous period</span>

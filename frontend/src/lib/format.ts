@@ -26,3 +26,28 @@ export function percentChange(current: number, previous: number): Change {
   const sign = rounded > 0 ? '+' : '\u2212';
   return { trend: rounded > 0 ? 'up' : 'down', percent, label: `${sign}${Math.abs(rounded)}%` };
 }
+
+const ratio = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+/** A ratio such as page views per visit: at most two decimals, e.g. "2.5". */
+export function formatRatio(value: number): string {
+  return Number.isFinite(value) ? ratio.format(value) : '–';
+}
+
+/** A share 0..1 as a whole percentage, e.g. 0.4167 → "42%". */
+export function formatPercent(share: number): string {
+  return Number.isFinite(share) ? `${Math.round(share * 100)}%` : '–';
+}
+
+/** A duration in seconds, e.g. 65 → "1m 05s", 42 → "42s", 3725 → "1h 02m" (seconds left out past an hour). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '–';
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h ${pad(m)}m`;
+  if (m > 0) return `${m}m ${pad(s)}s`;
+  return `${s}s`;
+}

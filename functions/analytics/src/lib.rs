@@ -6,9 +6,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use shared::analytics::filter::Dimension;
 use shared::analytics::params::{compared, Params};
-use shared::analytics::{
-    cohorts, funnel_chain, funnel_steps, Metrics, Retention, RetentionPeriod,
-};
+use shared::analytics::{cohorts, funnel_chain, funnel_steps, Metrics, Retention, RetentionPeriod};
 use shared::auth::jwt::Tokens;
 use shared::http;
 use shared::ports::AnalyticsStore;
@@ -43,13 +41,48 @@ enum Handler {
 /// Every route the function serves.
 const ROUTES: &[(&str, &str, Access, Handler)] = &[
     ("GET", "/api/health", Access::Public, Handler::Health),
-    ("GET", "/api/analytics/overview", Access::SignedIn, Handler::Overview),
-    ("GET", "/api/analytics/timeseries", Access::SignedIn, Handler::Timeseries),
-    ("GET", "/api/analytics/breakdown", Access::SignedIn, Handler::Breakdown),
-    ("GET", "/api/analytics/funnel", Access::SignedIn, Handler::Funnel),
-    ("GET", "/api/analytics/retention", Access::SignedIn, Handler::Retention),
-    ("GET", "/api/analytics/live", Access::SignedIn, Handler::Live),
-    ("GET", "/api/analytics/sites", Access::SignedIn, Handler::Sites),
+    (
+        "GET",
+        "/api/analytics/overview",
+        Access::SignedIn,
+        Handler::Overview,
+    ),
+    (
+        "GET",
+        "/api/analytics/timeseries",
+        Access::SignedIn,
+        Handler::Timeseries,
+    ),
+    (
+        "GET",
+        "/api/analytics/breakdown",
+        Access::SignedIn,
+        Handler::Breakdown,
+    ),
+    (
+        "GET",
+        "/api/analytics/funnel",
+        Access::SignedIn,
+        Handler::Funnel,
+    ),
+    (
+        "GET",
+        "/api/analytics/retention",
+        Access::SignedIn,
+        Handler::Retention,
+    ),
+    (
+        "GET",
+        "/api/analytics/live",
+        Access::SignedIn,
+        Handler::Live,
+    ),
+    (
+        "GET",
+        "/api/analytics/sites",
+        Access::SignedIn,
+        Handler::Sites,
+    ),
 ];
 
 /// The live view looks this far back.
@@ -97,7 +130,9 @@ async fn route<A: AnalyticsStore>(
             let p = Params::new(pairs, &["dimension", "limit", "offset"], true)?;
             breakdown(app, p, now).await?
         }
-        Handler::Funnel => funnel(app, Params::new(pairs, &["steps", "window"], true)?, now).await?,
+        Handler::Funnel => {
+            funnel(app, Params::new(pairs, &["steps", "window"], true)?, now).await?
+        }
         Handler::Retention => {
             let own = ["start_event", "return_event", "period", "periods"];
             retention(app, Params::new(pairs, &own, true)?, now).await?
@@ -172,7 +207,9 @@ async fn breakdown<A: AnalyticsStore>(
     let dimension = Dimension::parse(raw, false).ok_or_else(|| {
         ApiError::invalid_parameter(
             "dimension",
-            format!("{raw:?} is not a dimension (event, path, entry_page, browser, prop:<key>, ...)"),
+            format!(
+                "{raw:?} is not a dimension (event, path, entry_page, browser, prop:<key>, ...)"
+            ),
         )
     })?;
     let limit = p.number("limit", 1..=1000, 10)?;
@@ -251,7 +288,9 @@ async fn retention<A: AnalyticsStore>(
     // Cohorts start on the first period boundary at or after `from`... in local dates.
     let first = period_start(&spec, q.zone.date_of(q.from));
     let end = q.zone.date_of(q.to - Duration::nanoseconds(1));
-    let end = end.tomorrow().map_err(|e| ApiError::invalid_parameter("to", e))?;
+    let end = end
+        .tomorrow()
+        .map_err(|e| ApiError::invalid_parameter("to", e))?;
     let today = q.zone.date_of(now);
     let name = match period {
         RetentionPeriod::Day => "day",
@@ -285,10 +324,12 @@ async fn live<A: AnalyticsStore>(
     // The site check of the common parameters, without a range.
     let site = match p.get("site") {
         None | Some("") => None,
-        Some(_) => Params::new(p.get("site").map(|s| ("site", s)), &[], true)?
-            .question(now)?
-            .0
-            .site,
+        Some(_) => {
+            Params::new(p.get("site").map(|s| ("site", s)), &[], true)?
+                .question(now)?
+                .0
+                .site
+        }
     };
     let live = app.store.live(site.as_deref(), now, LIVE_WINDOW).await?;
     Ok(serde_json::to_value(live).expect("serialisable"))

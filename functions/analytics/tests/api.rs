@@ -138,12 +138,20 @@ async fn app() -> App<ClickHouse> {
 fn tokens() -> &'static Tokens {
     static T: OnceLock<Tokens> = OnceLock::new();
     T.get_or_init(|| {
-        Tokens::new(b"test-secret-test-secret-test-secret!", "analytics", "analytics-api", 900).unwrap()
+        Tokens::new(
+            b"test-secret-test-secret-test-secret!",
+            "analytics",
+            "analytics-api",
+            900,
+        )
+        .unwrap()
     })
 }
 
 fn request(path: &str, query: &[(&str, &str)], token: bool) -> Request {
-    let mut b = lambda_http::http::Request::builder().method("GET").uri(path);
+    let mut b = lambda_http::http::Request::builder()
+        .method("GET")
+        .uri(path);
     if token {
         let t = tokens().issue("ada", Role::Viewer, 0, OffsetDateTime::now_utc());
         b = b.header("authorization", format!("Bearer {t}"));
@@ -152,7 +160,9 @@ fn request(path: &str, query: &[(&str, &str)], token: bool) -> Request {
     for (k, v) in query {
         params.entry(k.to_string()).or_default().push(v.to_string());
     }
-    b.body(Body::Empty).unwrap().with_query_string_parameters(params)
+    b.body(Body::Empty)
+        .unwrap()
+        .with_query_string_parameters(params)
 }
 
 async fn get(path: &str, query: &[(&str, &str)]) -> (u16, Value) {
@@ -162,7 +172,9 @@ async fn get(path: &str, query: &[(&str, &str)]) -> (u16, Value) {
 async fn call(r: Request) -> (u16, Value) {
     let resp = analytics::handle_at(&app().await, r, NOW).await;
     let status = resp.status().as_u16();
-    let Body::Text(t) = resp.body() else { panic!("no body") };
+    let Body::Text(t) = resp.body() else {
+        panic!("no body")
+    };
     (status, serde_json::from_str(t).unwrap())
 }
 
@@ -174,7 +186,11 @@ const BERLIN: [(&str, &str); 4] = [
 ];
 
 fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    BERLIN.iter().copied().chain(extra.iter().copied()).collect()
+    BERLIN
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect()
 }
 
 /// (visitors, visits, pageviews, events, bounce_rate, visit_duration) of an answer.
@@ -209,7 +225,11 @@ async fn overview_counts_visits_bounces_and_durations_once_each() {
     let (_, all) = get("/api/analytics/overview", &BERLIN[..3]).await;
     assert_eq!(figures(&all), (4, 6, 8, 11, 0.5, 278.3));
     // An empty range.
-    let (_, empty) = get("/api/analytics/overview", &[("from", "2026-01-01"), ("to", "2026-01-02")]).await;
+    let (_, empty) = get(
+        "/api/analytics/overview",
+        &[("from", "2026-01-01"), ("to", "2026-01-02")],
+    )
+    .await;
     assert_eq!(figures(&empty), (0, 0, 0, 0, 0.0, 0.0));
 }
 
@@ -225,12 +245,23 @@ async fn timeseries_buckets_follow_the_zone_across_dst() {
         ])
     );
     // In UTC b's 23:30 visit is on the 28th.
-    let utc = [("from", "2026-03-28"), ("to", "2026-03-29"), ("site", "shop"), ("interval", "day")];
+    let utc = [
+        ("from", "2026-03-28"),
+        ("to", "2026-03-29"),
+        ("site", "shop"),
+        ("interval", "day"),
+    ];
     let (_, body) = get("/api/analytics/timeseries", &utc).await;
     assert_eq!(body["points"][0]["visits"], 2);
     assert_eq!(body["points"][0]["t"], "2026-03-28T00:00:00+00:00");
     // The 29th in Berlin has 23 hours; every one is there, empty ones zero.
-    let day = [("from", "2026-03-29"), ("to", "2026-03-29"), ("tz", "Europe/Berlin"), ("site", "shop"), ("interval", "hour")];
+    let day = [
+        ("from", "2026-03-29"),
+        ("to", "2026-03-29"),
+        ("tz", "Europe/Berlin"),
+        ("site", "shop"),
+        ("interval", "hour"),
+    ];
     let (_, body) = get("/api/analytics/timeseries", &day).await;
     let points = body["points"].as_array().unwrap();
     assert_eq!(points.len(), 23);
@@ -238,26 +269,56 @@ async fn timeseries_buckets_follow_the_zone_across_dst() {
     assert_eq!(points[1]["t"], "2026-03-29T01:00:00+01:00");
     assert_eq!(points[2]["t"], "2026-03-29T03:00:00+02:00");
     assert_eq!(points[0]["visits"], 1);
-    assert_eq!(points.iter().map(|p| p["events"].as_u64().unwrap()).sum::<u64>(), 7);
+    assert_eq!(
+        points
+            .iter()
+            .map(|p| p["events"].as_u64().unwrap())
+            .sum::<u64>(),
+        7
+    );
     // 11:00 Berlin: b's 3 events; 14:00: c's 2; 15:00: c's new visit.
     assert_eq!(points[10]["events"], 3);
-    assert_eq!((points[13]["events"].as_u64(), points[14]["visits"].as_u64()), (Some(2), Some(1)));
-    assert_eq!(points[5], json!({"t": "2026-03-29T06:00:00+02:00", "visitors": 0, "visits": 0, "pageviews": 0, "events": 0}));
+    assert_eq!(
+        (points[13]["events"].as_u64(), points[14]["visits"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        points[5],
+        json!({"t": "2026-03-29T06:00:00+02:00", "visitors": 0, "visits": 0, "pageviews": 0, "events": 0})
+    );
     // Weeks and months start on local Mondays and first days.
     let (_, weeks) = get("/api/analytics/timeseries", &with(&[("interval", "week")])).await;
     assert_eq!(
         weeks["points"],
         json!([{"t": "2026-03-23T00:00:00+01:00", "visitors": 3, "visits": 5, "pageviews": 7, "events": 10}])
     );
-    let (_, minutes) = get("/api/analytics/timeseries", &[("from", "2026-03-29T12:00:00Z"), ("to", "2026-03-29T12:30:00Z"), ("site", "shop")]).await;
+    let (_, minutes) = get(
+        "/api/analytics/timeseries",
+        &[
+            ("from", "2026-03-29T12:00:00Z"),
+            ("to", "2026-03-29T12:30:00Z"),
+            ("site", "shop"),
+        ],
+    )
+    .await;
     assert_eq!(minutes["interval"], "minute");
     assert_eq!(minutes["points"].as_array().unwrap().len(), 30);
-    assert_eq!((minutes["points"][0]["events"].as_u64(), minutes["points"][20]["events"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            minutes["points"][0]["events"].as_u64(),
+            minutes["points"][20]["events"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
 }
 
 #[tokio::test]
 async fn breakdowns_by_visit_and_event_dimensions() {
-    let (status, body) = get("/api/analytics/breakdown", &with(&[("dimension", "entry_page")])).await;
+    let (status, body) = get(
+        "/api/analytics/breakdown",
+        &with(&[("dimension", "entry_page")]),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["total_visitors"], 3);
     let rows = body["rows"].as_array().unwrap();
@@ -273,36 +334,94 @@ async fn breakdowns_by_visit_and_event_dimensions() {
     assert_eq!(figures(&rows[0]), (2, 2, 2, 3, 0.5, 75.0));
     assert_eq!(figures(&rows[3]), (1, 1, 0, 2, 0.0, 320.0));
 
-    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "prop:plan")])).await;
-    assert_eq!(body["rows"], json!([{"value": "pro", "visitors": 1, "visits": 1, "pageviews": 0, "events": 1, "bounce_rate": 0.0, "visit_duration": 150.0}]));
+    let (_, body) = get(
+        "/api/analytics/breakdown",
+        &with(&[("dimension", "prop:plan")]),
+    )
+    .await;
+    assert_eq!(
+        body["rows"],
+        json!([{"value": "pro", "visitors": 1, "visits": 1, "pageviews": 0, "events": 1, "bounce_rate": 0.0, "visit_duration": 150.0}])
+    );
 
-    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "referrer")])).await;
+    let (_, body) = get(
+        "/api/analytics/breakdown",
+        &with(&[("dimension", "referrer")]),
+    )
+    .await;
     let rows = body["rows"].as_array().unwrap();
-    assert_eq!((rows[0]["value"].as_str(), rows[0]["visits"].as_u64()), (Some(""), Some(4)));
-    assert_eq!((rows[1]["value"].as_str(), rows[1]["visits"].as_u64()), (Some("google.com"), Some(1)));
+    assert_eq!(
+        (rows[0]["value"].as_str(), rows[0]["visits"].as_u64()),
+        (Some(""), Some(4))
+    );
+    assert_eq!(
+        (rows[1]["value"].as_str(), rows[1]["visits"].as_u64()),
+        (Some("google.com"), Some(1))
+    );
 
-    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "browser"), ("limit", "1"), ("offset", "1")])).await;
+    let (_, body) = get(
+        "/api/analytics/breakdown",
+        &with(&[("dimension", "browser"), ("limit", "1"), ("offset", "1")]),
+    )
+    .await;
     assert_eq!(body["rows"].as_array().unwrap().len(), 1);
-    let (_, body) = get("/api/analytics/breakdown", &with(&[("dimension", "utm_source")])).await;
+    let (_, body) = get(
+        "/api/analytics/breakdown",
+        &with(&[("dimension", "utm_source")]),
+    )
+    .await;
     assert_eq!(body["rows"][1]["value"], "news");
 }
 
 #[tokio::test]
 async fn every_filter_operator_alone_and_combined() {
     for (filter, expected) in [
-        (vec![("filter", "path:is:/pricing")], (2, 2, 2, 3, 0.5, 75.0)),
+        (
+            vec![("filter", "path:is:/pricing")],
+            (2, 2, 2, 3, 0.5, 75.0),
+        ),
         (vec![("browser", "Safari")], (1, 2, 2, 4, 0.5, 160.0)),
-        (vec![("filter", "path:matches:^/docs")], (1, 2, 3, 3, 0.5, 600.0)),
-        (vec![("filter", "path:contains:DOC")], (1, 2, 3, 3, 0.5, 600.0)),
-        (vec![("filter", "path:not_contains:doc")], (2, 3, 4, 7, 0.3333, 156.7)),
-        (vec![("filter", "path:not_matches:^/docs|^/signup")], (2, 3, 4, 5, 0.3333, 156.7)),
-        (vec![("filter", "entry_page:is_not:/")], (2, 3, 4, 4, 0.6667, 400.0)),
-        (vec![("filter", "path:is:/pricing|/docs")], (3, 4, 4, 5, 0.5, 337.5)),
-        (vec![("browser", "Safari"), ("filter", "path:is:/pricing")], (1, 1, 1, 1, 1.0, 0.0)),
+        (
+            vec![("filter", "path:matches:^/docs")],
+            (1, 2, 3, 3, 0.5, 600.0),
+        ),
+        (
+            vec![("filter", "path:contains:DOC")],
+            (1, 2, 3, 3, 0.5, 600.0),
+        ),
+        (
+            vec![("filter", "path:not_contains:doc")],
+            (2, 3, 4, 7, 0.3333, 156.7),
+        ),
+        (
+            vec![("filter", "path:not_matches:^/docs|^/signup")],
+            (2, 3, 4, 5, 0.3333, 156.7),
+        ),
+        (
+            vec![("filter", "entry_page:is_not:/")],
+            (2, 3, 4, 4, 0.6667, 400.0),
+        ),
+        (
+            vec![("filter", "path:is:/pricing|/docs")],
+            (3, 4, 4, 5, 0.5, 337.5),
+        ),
+        (
+            vec![("browser", "Safari"), ("filter", "path:is:/pricing")],
+            (1, 1, 1, 1, 1.0, 0.0),
+        ),
         (vec![("prop.plan", "pro")], (1, 1, 0, 1, 0.0, 150.0)),
-        (vec![("filter", "event:is:signup_start|signup_complete")], (1, 1, 0, 2, 0.0, 320.0)),
-        (vec![("filter", "referrer:is:google.com")], (1, 1, 2, 3, 0.0, 150.0)),
-        (vec![("filter", "title:is:Page a\\|b")], (0, 0, 0, 0, 0.0, 0.0)),
+        (
+            vec![("filter", "event:is:signup_start|signup_complete")],
+            (1, 1, 0, 2, 0.0, 320.0),
+        ),
+        (
+            vec![("filter", "referrer:is:google.com")],
+            (1, 1, 2, 3, 0.0, 150.0),
+        ),
+        (
+            vec![("filter", "title:is:Page a\\|b")],
+            (0, 0, 0, 0, 0.0, 0.0),
+        ),
     ] {
         let (status, body) = get("/api/analytics/overview", &with(&filter)).await;
         assert_eq!(status, 200, "{filter:?}: {body}");
@@ -313,18 +432,36 @@ async fn every_filter_operator_alone_and_combined() {
 #[tokio::test]
 async fn the_rollup_answers_as_the_raw_rows_do() {
     let app = app().await;
-    for filters in [vec![], vec![("browser", "Safari")], vec![("filter", "entry_page:is_not:/")]] {
+    for filters in [
+        vec![],
+        vec![("browser", "Safari")],
+        vec![("filter", "entry_page:is_not:/")],
+    ] {
         let pairs = with(&filters);
-        let (q, _) = Params::new(pairs.iter().copied(), &[], true).unwrap().question(NOW).unwrap();
+        let (q, _) = Params::new(pairs.iter().copied(), &[], true)
+            .unwrap()
+            .question(NOW)
+            .unwrap();
         assert!(raw::uses_rollup(&q, &[], None), "{filters:?}");
-        assert_eq!(app.store.overview(&q).await.unwrap(), raw::overview(&app.store, &q).await.unwrap());
+        assert_eq!(
+            app.store.overview(&q).await.unwrap(),
+            raw::overview(&app.store, &q).await.unwrap()
+        );
         let interval = shared::analytics::period::Interval::Hour;
         let buckets = interval.buckets(&q.zone, q.from, q.to).unwrap();
         assert_eq!(
             app.store.timeseries(&q, interval, &buckets).await.unwrap(),
-            raw::timeseries(&app.store, &q, interval, &buckets).await.unwrap()
+            raw::timeseries(&app.store, &q, interval, &buckets)
+                .await
+                .unwrap()
         );
-        for d in [Dimension::EntryPage, Dimension::ExitPage, Dimension::Browser, Dimension::Referrer, Dimension::UtmSource] {
+        for d in [
+            Dimension::EntryPage,
+            Dimension::ExitPage,
+            Dimension::Browser,
+            Dimension::Referrer,
+            Dimension::UtmSource,
+        ] {
             assert_eq!(
                 app.store.breakdown(&q, &d, 100, 0).await.unwrap(),
                 raw::breakdown(&app.store, &q, &d, 100).await.unwrap(),
@@ -339,18 +476,34 @@ async fn funnels_keep_order_and_window() {
     let steps = [("steps", "pageview,signup_start,signup_complete")];
     let (status, body) = get("/api/analytics/funnel", &with(&steps)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["steps"], json!([
-        {"step": "pageview", "visitors": 3, "conversion": 1.0, "dropoff": 0.0, "median_seconds_from_previous": null},
-        {"step": "signup_start", "visitors": 1, "conversion": 0.3333, "dropoff": 0.6667, "median_seconds_from_previous": 34220.0},
-        {"step": "signup_complete", "visitors": 1, "conversion": 0.3333, "dropoff": 0.0, "median_seconds_from_previous": 300.0},
-    ]));
+    assert_eq!(
+        body["steps"],
+        json!([
+            {"step": "pageview", "visitors": 3, "conversion": 1.0, "dropoff": 0.0, "median_seconds_from_previous": null},
+            {"step": "signup_start", "visitors": 1, "conversion": 0.3333, "dropoff": 0.6667, "median_seconds_from_previous": 34220.0},
+            {"step": "signup_complete", "visitors": 1, "conversion": 0.3333, "dropoff": 0.0, "median_seconds_from_previous": 300.0},
+        ])
+    );
     // Within an hour only b's morning start completes.
-    let (_, body) = get("/api/analytics/funnel", &with(&[steps[0], ("window", "3600")])).await;
+    let (_, body) = get(
+        "/api/analytics/funnel",
+        &with(&[steps[0], ("window", "3600")]),
+    )
+    .await;
     assert_eq!(body["steps"][1]["median_seconds_from_previous"], 20.0);
     // Page steps, in order: b saw /pricing before /.
-    let (_, body) = get("/api/analytics/funnel", &with(&[("steps", "path:/,path:/pricing")])).await;
+    let (_, body) = get(
+        "/api/analytics/funnel",
+        &with(&[("steps", "path:/,path:/pricing")]),
+    )
+    .await;
     assert_eq!(
-        body["steps"].as_array().unwrap().iter().map(|s| s["visitors"].as_u64().unwrap()).collect::<Vec<_>>(),
+        body["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["visitors"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
         [2, 1]
     );
     assert_eq!(body["steps"][1]["median_seconds_from_previous"], 60.0);
@@ -358,17 +511,44 @@ async fn funnels_keep_order_and_window() {
 
 #[tokio::test]
 async fn retention_cohorts_by_first_visit() {
-    let q = [("from", "2026-03-27"), ("to", "2026-03-29"), ("site", "shop"), ("period", "day")];
+    let q = [
+        ("from", "2026-03-27"),
+        ("to", "2026-03-29"),
+        ("site", "shop"),
+        ("period", "day"),
+    ];
     let (status, body) = get("/api/analytics/retention", &q).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["cohorts"], json!([
-        {"start": "2026-03-27", "size": 1, "retained": [1, 1, 0, 0]},
-        {"start": "2026-03-28", "size": 1, "retained": [1, 1, 0]},
-        {"start": "2026-03-29", "size": 1, "retained": [1, 0]},
-    ]));
-    let (_, weeks) = get("/api/analytics/retention", &[("from", "2026-03-23"), ("to", "2026-03-29"), ("site", "shop")]).await;
-    assert_eq!(weeks["cohorts"], json!([{"start": "2026-03-23", "size": 3, "retained": [3, 0]}]));
-    let (_, signups) = get("/api/analytics/retention", &[("from", "2026-03-23"), ("to", "2026-03-29"), ("start_event", "signup_complete")]).await;
+    assert_eq!(
+        body["cohorts"],
+        json!([
+            {"start": "2026-03-27", "size": 1, "retained": [1, 1, 0, 0]},
+            {"start": "2026-03-28", "size": 1, "retained": [1, 1, 0]},
+            {"start": "2026-03-29", "size": 1, "retained": [1, 0]},
+        ])
+    );
+    let (_, weeks) = get(
+        "/api/analytics/retention",
+        &[
+            ("from", "2026-03-23"),
+            ("to", "2026-03-29"),
+            ("site", "shop"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        weeks["cohorts"],
+        json!([{"start": "2026-03-23", "size": 3, "retained": [3, 0]}])
+    );
+    let (_, signups) = get(
+        "/api/analytics/retention",
+        &[
+            ("from", "2026-03-23"),
+            ("to", "2026-03-29"),
+            ("start_event", "signup_complete"),
+        ],
+    )
+    .await;
     assert_eq!(signups["cohorts"][0]["size"], 1);
 }
 
@@ -377,24 +557,48 @@ async fn live_sites_and_recent_events() {
     // The live window is the 5 minutes before "now" (NOW is the 30th): nothing there.
     let (status, body) = get("/api/analytics/live", &[]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["window_seconds"].as_u64(), body["events"].as_u64()), (Some(300), Some(0)));
+    assert_eq!(
+        (body["window_seconds"].as_u64(), body["events"].as_u64()),
+        (Some(300), Some(0))
+    );
     let app = app().await;
     let live = app
         .store
-        .live(None, datetime!(2026-03-29 12:04 UTC), analytics::LIVE_WINDOW)
+        .live(
+            None,
+            datetime!(2026-03-29 12:04 UTC),
+            analytics::LIVE_WINDOW,
+        )
         .await
         .unwrap();
     assert_eq!((live.visitors, live.events), (2, 2));
-    assert_eq!(live.pages.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["/docs", "/post"]);
+    assert_eq!(
+        live.pages
+            .iter()
+            .map(|p| p.path.as_str())
+            .collect::<Vec<_>>(),
+        ["/docs", "/post"]
+    );
     assert_eq!(live.recent[0].timestamp, "2026-03-29T12:00:00Z");
-    let shop = app.store.live(Some("shop"), datetime!(2026-03-29 12:04 UTC), analytics::LIVE_WINDOW).await.unwrap();
+    let shop = app
+        .store
+        .live(
+            Some("shop"),
+            datetime!(2026-03-29 12:04 UTC),
+            analytics::LIVE_WINDOW,
+        )
+        .await
+        .unwrap();
     assert_eq!(shop.events, 1);
 
     let (_, body) = get("/api/analytics/sites", &[]).await;
-    assert_eq!(body["sites"], json!([
-        {"site": "blog", "events": 1, "visitors_30d": 1, "last_seen": "2026-03-29T12:00:00Z"},
-        {"site": "shop", "events": 11, "visitors_30d": 3, "last_seen": "2026-03-29T13:00:00Z"},
-    ]));
+    assert_eq!(
+        body["sites"],
+        json!([
+            {"site": "blog", "events": 1, "visitors_30d": 1, "last_seen": "2026-03-29T12:00:00Z"},
+            {"site": "shop", "events": 11, "visitors_30d": 3, "last_seen": "2026-03-29T13:00:00Z"},
+        ])
+    );
 }
 
 #[tokio::test]
@@ -402,20 +606,64 @@ async fn bad_parameters_are_400s_that_name_them() {
     for (path, query, name) in [
         ("/api/analytics/overview", vec![("to", "soon")], "`to`"),
         ("/api/analytics/overview", vec![("pth", "/x")], "`pth`"),
-        ("/api/analytics/overview", vec![("filter", "path:like:/x")], "`filter`"),
-        ("/api/analytics/overview", vec![("filter", "path:matches:(")], "`filter`"),
+        (
+            "/api/analytics/overview",
+            vec![("filter", "path:like:/x")],
+            "`filter`",
+        ),
+        (
+            "/api/analytics/overview",
+            vec![("filter", "path:matches:(")],
+            "`filter`",
+        ),
         ("/api/analytics/overview", vec![("tz", "Berlin")], "`tz`"),
-        ("/api/analytics/timeseries", vec![("interval", "fortnight")], "`interval`"),
-        ("/api/analytics/timeseries", vec![("interval", "minute"), ("from", "2026-01-01")], "`interval`"),
+        (
+            "/api/analytics/timeseries",
+            vec![("interval", "fortnight")],
+            "`interval`",
+        ),
+        (
+            "/api/analytics/timeseries",
+            vec![("interval", "minute"), ("from", "2026-01-01")],
+            "`interval`",
+        ),
         ("/api/analytics/breakdown", vec![], "`dimension`"),
-        ("/api/analytics/breakdown", vec![("dimension", "colour")], "`dimension`"),
-        ("/api/analytics/breakdown", vec![("dimension", "path"), ("limit", "1001")], "`limit`"),
+        (
+            "/api/analytics/breakdown",
+            vec![("dimension", "colour")],
+            "`dimension`",
+        ),
+        (
+            "/api/analytics/breakdown",
+            vec![("dimension", "path"), ("limit", "1001")],
+            "`limit`",
+        ),
         ("/api/analytics/funnel", vec![("steps", "a")], "`steps`"),
-        ("/api/analytics/funnel", vec![("steps", "a,b"), ("window", "0")], "`window`"),
-        ("/api/analytics/funnel", vec![("steps", "a,b"), ("filter", "entry_page:is:/")], "`filter`"),
-        ("/api/analytics/retention", vec![("periods", "13")], "`periods`"),
-        ("/api/analytics/retention", vec![("period", "year")], "`period`"),
-        ("/api/analytics/live", vec![("from", "2026-01-01")], "`from`"),
+        (
+            "/api/analytics/funnel",
+            vec![("steps", "a,b"), ("window", "0")],
+            "`window`",
+        ),
+        (
+            "/api/analytics/funnel",
+            vec![("steps", "a,b"), ("filter", "entry_page:is:/")],
+            "`filter`",
+        ),
+        (
+            "/api/analytics/retention",
+            vec![("periods", "13")],
+            "`periods`",
+        ),
+        (
+            "/api/analytics/retention",
+            vec![("period", "year")],
+            "`period`",
+        ),
+        (
+            "/api/analytics/live",
+            vec![("from", "2026-01-01")],
+            "`from`",
+        ),
         ("/api/analytics/sites", vec![("site", "shop")], "`site`"),
     ] {
         let (status, body) = get(path, &query).await;
@@ -439,7 +687,11 @@ async fn sql_in_parameters_is_inert() {
         assert_eq!(status, 200, "{query:?}: {body}");
         assert_eq!(body["events"], 0, "{query:?}");
     }
-    let (status, _) = get("/api/analytics/breakdown", &with(&[("dimension", "prop:'; DROP TABLE x; --")])).await;
+    let (status, _) = get(
+        "/api/analytics/breakdown",
+        &with(&[("dimension", "prop:'; DROP TABLE x; --")]),
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, _) = get("/api/analytics/funnel", &with(&[("steps", "a,b")])).await;
     assert_eq!(status, 200);
@@ -451,7 +703,10 @@ async fn sql_in_parameters_is_inert() {
 #[tokio::test]
 async fn authentication_and_routing() {
     let (status, body) = call(request("/api/analytics/overview", &[], false)).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
     let (status, _) = call(request("/api/analytics/nope", &[], true)).await;
     assert_eq!(status, 404);
     let mut post = request("/api/analytics/overview", &[], true);

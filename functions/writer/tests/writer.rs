@@ -2,8 +2,10 @@
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use shared::adapters::clickhouse::{migrate, ClickHouse};
+use shared::analytics::period::Zone;
+use shared::analytics::Question;
 use shared::config::ClickHouseConfig;
-use shared::ports::{AnalyticsStore, Scope};
+use shared::ports::AnalyticsStore;
 use time::macros::datetime;
 
 fn fixture() -> KinesisEvent {
@@ -36,12 +38,14 @@ async fn a_batch_lands_and_bad_records_are_skipped() {
     // Lambda redelivers a batch after a timeout: the second delivery must not double the counts.
     writer::handle(&store, fixture()).await;
 
-    let scope = Scope {
+    let q = Question {
         from: datetime!(2026-11-20 0:00 UTC),
         to: datetime!(2026-11-21 0:00 UTC),
+        zone: Zone::utc(),
         site: None,
+        filters: vec![],
     };
-    let totals = store.totals(&scope).await.unwrap();
+    let totals = store.overview(&q).await.unwrap();
     assert_eq!(
         (totals.events, totals.visitors, totals.pageviews),
         (2, 2, 1)

@@ -172,7 +172,10 @@ impl Filter {
         if matches!(op, Op::Matches | Op::NotMatches) {
             for re in &values {
                 check_regex(re).map_err(|why| {
-                    ApiError::invalid_parameter(param, format!("{re:?} is not a valid RE2 expression: {why}"))
+                    ApiError::invalid_parameter(
+                        param,
+                        format!("{re:?} is not a valid RE2 expression: {why}"),
+                    )
                 })?;
             }
         }
@@ -234,7 +237,10 @@ mod tests {
             ("path:not_matches:/a", Op::NotMatches),
         ] {
             let f = Filter::parse_long(raw).unwrap();
-            assert_eq!((f.dimension, f.op, f.values), (Dimension::Path, op, vec!["/a".to_owned()]));
+            assert_eq!(
+                (f.dimension, f.op, f.values),
+                (Dimension::Path, op, vec!["/a".to_owned()])
+            );
         }
     }
 
@@ -259,7 +265,14 @@ mod tests {
 
     #[test]
     fn bad_filters_are_named() {
-        for raw in ["path", "path:is", "nope:is:x", "path:like:x", "prop::is:x", "prop:plan"] {
+        for raw in [
+            "path",
+            "path:is",
+            "nope:is:x",
+            "path:like:x",
+            "prop::is:x",
+            "prop:plan",
+        ] {
             let err = Filter::parse_long(raw).unwrap_err();
             assert_eq!(err.status, 400, "{raw}");
             assert!(err.message.contains("`filter`"), "{}", err.message);
@@ -271,7 +284,10 @@ mod tests {
         for (name, _) in NAMED {
             assert_eq!(Dimension::parse(name, false).unwrap().name(), *name);
         }
-        assert_eq!(Dimension::parse("prop.plan", true), Some(Dimension::Prop("plan".into())));
+        assert_eq!(
+            Dimension::parse("prop.plan", true),
+            Some(Dimension::Prop("plan".into()))
+        );
         assert_eq!(Dimension::parse("prop.plan", false), None);
         assert!(Dimension::Browser.is_visit_level() && !Dimension::Path.is_visit_level());
     }

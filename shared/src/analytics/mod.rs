@@ -153,12 +153,22 @@ pub fn funnel_steps(steps: &[Step], chains: &[Vec<i64>]) -> Vec<FunnelStep> {
                     median_ms(&mut gaps).map(|ms| round(ms / 1000.0, 1))
                 })
                 .flatten();
-            let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { round(a as f64 / b as f64, 4) };
+            let ratio = |a: u64, b: u64| {
+                if b == 0 {
+                    0.0
+                } else {
+                    round(a as f64 / b as f64, 4)
+                }
+            };
             let out = FunnelStep {
                 step: step.label(),
                 visitors,
                 conversion: ratio(visitors, first),
-                dropoff: if i == 0 { 0.0 } else { ratio(previous - visitors, previous) },
+                dropoff: if i == 0 {
+                    0.0
+                } else {
+                    ratio(previous - visitors, previous)
+                },
                 median_seconds_from_previous: median,
             };
             previous = visitors;
@@ -313,7 +323,10 @@ mod tests {
             bounces: 1,
             duration_ms: 100_000,
         });
-        assert_eq!((m.views_per_visit, m.bounce_rate, m.visit_duration), (2.33, 0.3333, 33.3));
+        assert_eq!(
+            (m.views_per_visit, m.bounce_rate, m.visit_duration),
+            (2.33, 0.3333, 33.3)
+        );
         assert_eq!(Metrics::from(Counts::default()).bounce_rate, 0.0);
     }
 
@@ -321,7 +334,10 @@ mod tests {
     fn funnel_chains_follow_order_and_window() {
         let w = 1000;
         // Step 2 before step 1 does not count; the later start completes within the window.
-        assert_eq!(funnel_chain(&[vec![100, 5000], vec![50, 5500], vec![5600]], w), vec![5000, 5500, 5600]);
+        assert_eq!(
+            funnel_chain(&[vec![100, 5000], vec![50, 5500], vec![5600]], w),
+            vec![5000, 5500, 5600]
+        );
         // Out of the window from the start: stops at step 1.
         assert_eq!(funnel_chain(&[vec![0], vec![1001]], w), vec![0]);
         // The same instant is not "after".
@@ -331,10 +347,22 @@ mod tests {
 
     #[test]
     fn funnel_steps_count_conversion_dropoff_and_median() {
-        let steps = [Step::Event("a".into()), Step::Path("/b".into()), Step::Event("c".into())];
-        let chains = vec![vec![0, 10_000, 20_000], vec![0, 30_000], vec![0], vec![0, 20_000]];
+        let steps = [
+            Step::Event("a".into()),
+            Step::Path("/b".into()),
+            Step::Event("c".into()),
+        ];
+        let chains = vec![
+            vec![0, 10_000, 20_000],
+            vec![0, 30_000],
+            vec![0],
+            vec![0, 20_000],
+        ];
         let out = funnel_steps(&steps, &chains);
-        assert_eq!(out.iter().map(|s| s.visitors).collect::<Vec<_>>(), vec![4, 3, 1]);
+        assert_eq!(
+            out.iter().map(|s| s.visitors).collect::<Vec<_>>(),
+            vec![4, 3, 1]
+        );
         assert_eq!(out[1].step, "path:/b");
         assert_eq!((out[1].conversion, out[1].dropoff), (0.75, 0.25));
         assert_eq!((out[2].conversion, out[2].dropoff), (0.25, 0.6667));
@@ -353,12 +381,30 @@ mod tests {
             periods: 4,
         };
         let cells = vec![
-            RetentionCell { cohort: date(2026, 11, 2), offset: 0, visitors: 5 },
-            RetentionCell { cohort: date(2026, 11, 2), offset: 2, visitors: 2 },
+            RetentionCell {
+                cohort: date(2026, 11, 2),
+                offset: 0,
+                visitors: 5,
+            },
+            RetentionCell {
+                cohort: date(2026, 11, 2),
+                offset: 2,
+                visitors: 2,
+            },
         ];
-        let out = cohorts(&spec, date(2026, 11, 2), date(2026, 11, 23), date(2026, 11, 18), &[(date(2026, 11, 2), 5)], &cells);
+        let out = cohorts(
+            &spec,
+            date(2026, 11, 2),
+            date(2026, 11, 23),
+            date(2026, 11, 18),
+            &[(date(2026, 11, 2), 5)],
+            &cells,
+        );
         assert_eq!(out.len(), 3);
-        assert_eq!((out[0].start.as_str(), out[0].size, out[0].retained.clone()), ("2026-11-02", 5, vec![5, 0, 2]));
+        assert_eq!(
+            (out[0].start.as_str(), out[0].size, out[0].retained.clone()),
+            ("2026-11-02", 5, vec![5, 0, 2])
+        );
         assert_eq!(out[2].retained, vec![0]);
     }
 }

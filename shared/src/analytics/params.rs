@@ -29,12 +29,12 @@ impl<'a> Params<'a> {
         let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
         for (i, (name, _)) in pairs.iter().enumerate() {
             let known = route.contains(name)
-                || (common
-                    && (COMMON.contains(name) || Dimension::parse(name, true).is_some()));
+                || (common && (COMMON.contains(name) || Dimension::parse(name, true).is_some()));
             if !known {
                 return Err(ApiError::invalid_parameter(name, "unknown parameter"));
             }
-            let repeatable = *name == "filter" || (common && Dimension::parse(name, true).is_some());
+            let repeatable =
+                *name == "filter" || (common && Dimension::parse(name, true).is_some());
             if !repeatable && pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ApiError::invalid_parameter(name, "given more than once"));
             }
@@ -78,7 +78,11 @@ impl<'a> Params<'a> {
         let to = match self.get("to") {
             Some(raw) => instant(&zone, "to", raw, true)?,
             // The last 7 days: today and the 6 before, whole days.
-            None => zone.start_of(today.tomorrow().map_err(|e| ApiError::invalid_parameter("to", e))?)?,
+            None => zone.start_of(
+                today
+                    .tomorrow()
+                    .map_err(|e| ApiError::invalid_parameter("to", e))?,
+            )?,
         };
         let from = match self.get("from") {
             Some(raw) => instant(&zone, "from", raw, false)?,
@@ -223,7 +227,12 @@ fn check_site(site: &str) -> Result<String, ApiError> {
 }
 
 /// RFC 3339, or `YYYY-MM-DD`: a day in the zone (`end_of_day`: the start of the next one).
-fn instant(zone: &Zone, name: &str, raw: &str, end_of_day: bool) -> Result<OffsetDateTime, ApiError> {
+fn instant(
+    zone: &Zone,
+    name: &str,
+    raw: &str,
+    end_of_day: bool,
+) -> Result<OffsetDateTime, ApiError> {
     use time::format_description::well_known::Rfc3339;
     if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
         // Checked before the offset is applied: a far year must not overflow on the way.
@@ -275,20 +284,48 @@ mod tests {
         let (q, c) = question(&[]).unwrap();
         assert_eq!(
             (q.from, q.to, q.site, c),
-            (datetime!(2026-11-23 0:00 UTC), datetime!(2026-11-30 0:00 UTC), None, Compare::Previous)
+            (
+                datetime!(2026-11-23 0:00 UTC),
+                datetime!(2026-11-30 0:00 UTC),
+                None,
+                Compare::Previous
+            )
         );
         let (q, _) = question(&[("tz", "America/New_York")]).unwrap();
-        assert_eq!((q.from, q.to), (datetime!(2026-11-23 5:00 UTC), datetime!(2026-11-30 5:00 UTC)));
+        assert_eq!(
+            (q.from, q.to),
+            (
+                datetime!(2026-11-23 5:00 UTC),
+                datetime!(2026-11-30 5:00 UTC)
+            )
+        );
     }
 
     #[test]
     fn dates_are_days_in_the_zone_and_periods_compare() {
-        let (q, _) = question(&[("from", "2026-03-29"), ("to", "2026-03-29"), ("tz", "Europe/Berlin")]).unwrap();
-        assert_eq!((q.from, q.to), (datetime!(2026-03-28 23:00 UTC), datetime!(2026-03-29 22:00 UTC)));
+        let (q, _) = question(&[
+            ("from", "2026-03-29"),
+            ("to", "2026-03-29"),
+            ("tz", "Europe/Berlin"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (q.from, q.to),
+            (
+                datetime!(2026-03-28 23:00 UTC),
+                datetime!(2026-03-29 22:00 UTC)
+            )
+        );
         let p = compared(&q, Compare::Previous).unwrap();
         assert_eq!((p.from, p.to), (datetime!(2026-03-28 0:00 UTC), q.from));
         let y = compared(&q, Compare::Year).unwrap();
-        assert_eq!((y.from, y.to), (datetime!(2025-03-28 23:00 UTC), datetime!(2025-03-29 23:00 UTC)));
+        assert_eq!(
+            (y.from, y.to),
+            (
+                datetime!(2025-03-28 23:00 UTC),
+                datetime!(2025-03-29 23:00 UTC)
+            )
+        );
         assert!(compared(&q, Compare::None).is_none());
     }
 
@@ -331,17 +368,30 @@ mod tests {
 
     #[test]
     fn route_parameters() {
-        let p = Params::new([("steps", "pageview,path:/signup,signup_complete")], &["steps", "window"], true).unwrap();
+        let p = Params::new(
+            [("steps", "pageview,path:/signup,signup_complete")],
+            &["steps", "window"],
+            true,
+        )
+        .unwrap();
         assert_eq!(
             p.steps().unwrap(),
-            vec![Step::Event("pageview".into()), Step::Path("/signup".into()), Step::Event("signup_complete".into())]
+            vec![
+                Step::Event("pageview".into()),
+                Step::Path("/signup".into()),
+                Step::Event("signup_complete".into())
+            ]
         );
         for bad in ["a", "a,b'c", "a,path:", &["a"; 11].join(",")] {
             let p = Params::new([("steps", bad)], &["steps"], true).unwrap();
             assert!(p.steps().unwrap_err().message.contains("`steps`"), "{bad}");
         }
         let p = Params::new([("limit", "0")], &["limit"], true).unwrap();
-        assert!(p.number("limit", 1..=1000, 10).unwrap_err().message.contains("`limit`"));
+        assert!(p
+            .number("limit", 1..=1000, 10)
+            .unwrap_err()
+            .message
+            .contains("`limit`"));
         assert!(Params::new([("limit", "5")], &[], false).is_err());
     }
 }

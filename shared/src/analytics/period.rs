@@ -163,7 +163,10 @@ impl Interval {
             Interval::Minute => z.checked_add(1.minute()),
             Interval::Hour => z.checked_add(1.hour()),
             // Calendar arithmetic: a day is 23 or 25 hours across a DST change.
-            Interval::Day => z.date().tomorrow().and_then(|d| d.to_zoned(zone.tz.clone())),
+            Interval::Day => z
+                .date()
+                .tomorrow()
+                .and_then(|d| d.to_zoned(zone.tz.clone())),
             Interval::Week => z
                 .date()
                 .checked_add(7.days())
@@ -226,7 +229,11 @@ mod tests {
     fn days_across_a_dst_change_are_23_and_25_hours() {
         let berlin = Zone::parse("Europe/Berlin").unwrap();
         let spring = Interval::Day
-            .buckets(&berlin, datetime!(2026-03-28 12:00 UTC), datetime!(2026-03-30 12:00 UTC))
+            .buckets(
+                &berlin,
+                datetime!(2026-03-28 12:00 UTC),
+                datetime!(2026-03-30 12:00 UTC),
+            )
             .unwrap();
         assert_eq!(
             spring,
@@ -237,9 +244,19 @@ mod tests {
             ]
         );
         let autumn = Interval::Day
-            .buckets(&berlin, datetime!(2026-10-25 00:00 UTC), datetime!(2026-10-26 00:00 UTC))
+            .buckets(
+                &berlin,
+                datetime!(2026-10-25 00:00 UTC),
+                datetime!(2026-10-26 00:00 UTC),
+            )
             .unwrap();
-        assert_eq!(autumn, vec![datetime!(2026-10-24 22:00 UTC), datetime!(2026-10-25 23:00 UTC)]);
+        assert_eq!(
+            autumn,
+            vec![
+                datetime!(2026-10-24 22:00 UTC),
+                datetime!(2026-10-25 23:00 UTC)
+            ]
+        );
         assert_eq!(berlin.format(autumn[1]), "2026-10-26T00:00:00+01:00");
     }
 
@@ -247,37 +264,74 @@ mod tests {
     fn hours_weeks_and_months_in_a_zone() {
         let kolkata = Zone::parse("Asia/Kolkata").unwrap();
         let hours = Interval::Hour
-            .buckets(&kolkata, datetime!(2026-01-01 00:00 UTC), datetime!(2026-01-01 02:00 UTC))
+            .buckets(
+                &kolkata,
+                datetime!(2026-01-01 00:00 UTC),
+                datetime!(2026-01-01 02:00 UTC),
+            )
             .unwrap();
         assert_eq!(hours[0], datetime!(2025-12-31 23:30 UTC));
         assert_eq!(hours.len(), 3);
         let utc = Zone::utc();
         // 2026-11-25 is a Wednesday: its week starts on Monday the 23rd.
         let weeks = Interval::Week
-            .buckets(&utc, datetime!(2026-11-25 10:00 UTC), datetime!(2026-12-01 00:00 UTC))
+            .buckets(
+                &utc,
+                datetime!(2026-11-25 10:00 UTC),
+                datetime!(2026-12-01 00:00 UTC),
+            )
             .unwrap();
-        assert_eq!(weeks, vec![datetime!(2026-11-23 0:00 UTC), datetime!(2026-11-30 0:00 UTC)]);
+        assert_eq!(
+            weeks,
+            vec![
+                datetime!(2026-11-23 0:00 UTC),
+                datetime!(2026-11-30 0:00 UTC)
+            ]
+        );
         let months = Interval::Month
-            .buckets(&utc, datetime!(2026-01-31 10:00 UTC), datetime!(2026-03-01 00:00 UTC))
+            .buckets(
+                &utc,
+                datetime!(2026-01-31 10:00 UTC),
+                datetime!(2026-03-01 00:00 UTC),
+            )
             .unwrap();
-        assert_eq!(months, vec![datetime!(2026-01-01 0:00 UTC), datetime!(2026-02-01 0:00 UTC)]);
+        assert_eq!(
+            months,
+            vec![
+                datetime!(2026-01-01 0:00 UTC),
+                datetime!(2026-02-01 0:00 UTC)
+            ]
+        );
     }
 
     #[test]
     fn too_many_buckets_and_bad_zones_are_400s() {
         let err = Interval::Minute
-            .buckets(&Zone::utc(), datetime!(2026-01-01 0:00 UTC), datetime!(2026-02-01 0:00 UTC))
+            .buckets(
+                &Zone::utc(),
+                datetime!(2026-01-01 0:00 UTC),
+                datetime!(2026-02-01 0:00 UTC),
+            )
             .unwrap_err();
         assert!(err.message.contains("`interval`"));
         for bad in ["Mars/Olympus", "", "../etc/passwd", "Europe/Berlin'"] {
-            assert!(Zone::parse(bad).unwrap_err().message.contains("`tz`"), "{bad}");
+            assert!(
+                Zone::parse(bad).unwrap_err().message.contains("`tz`"),
+                "{bad}"
+            );
         }
-        assert_eq!(Zone::parse("America/New_York").unwrap().name, "America/New_York");
+        assert_eq!(
+            Zone::parse("America/New_York").unwrap().name,
+            "America/New_York"
+        );
     }
 
     #[test]
     fn a_year_before_on_the_calendar() {
         let utc = Zone::utc();
-        assert_eq!(year_before(&utc, datetime!(2028-02-29 10:00 UTC)), datetime!(2027-02-28 10:00 UTC));
+        assert_eq!(
+            year_before(&utc, datetime!(2028-02-29 10:00 UTC)),
+            datetime!(2027-02-28 10:00 UTC)
+        );
     }
 }

@@ -46,7 +46,10 @@ impl ClickHouse {
         let client = Self::new(cfg)
             .client
             .with_setting("readonly", "2")
-            .with_setting("max_execution_time", limits.max_execution_seconds.to_string())
+            .with_setting(
+                "max_execution_time",
+                limits.max_execution_seconds.to_string(),
+            )
             .with_setting("timeout_overflow_mode", "throw")
             .with_setting("max_memory_usage", limits.max_memory_bytes.to_string())
             .with_setting("max_rows_to_read", limits.max_rows_to_read.to_string())
@@ -87,7 +90,10 @@ struct Sql {
 
 impl Sql {
     fn name(&self) -> String {
-        format!("p{}", self.strings.len() + self.arrays.len() + self.ints.len())
+        format!(
+            "p{}",
+            self.strings.len() + self.arrays.len() + self.ints.len()
+        )
     }
     fn string(&mut self, v: impl Into<String>) -> String {
         let n = self.name();
@@ -183,7 +189,9 @@ fn visit_value(d: &Dimension, source: Source) -> String {
         }
     };
     match source {
-        Source::Raw if column == "referrer" => "argMin(toString(referrer_domain), timestamp)".into(),
+        Source::Raw if column == "referrer" => {
+            "argMin(toString(referrer_domain), timestamp)".into()
+        }
         Source::Raw => format!("argMin(toString({column}), timestamp)"),
         Source::Hourly => format!("argMinMerge({column})"),
     }
@@ -214,8 +222,12 @@ fn bucket(interval: Interval, time: &str, tz: &str) -> String {
         Interval::Minute => format!("toUnixTimestamp(toStartOfMinute({time}))"),
         Interval::Hour => format!("toUnixTimestamp(toStartOfHour({time}, {tz}))"),
         Interval::Day => format!("toUnixTimestamp(toStartOfDay({time}, {tz}))"),
-        Interval::Week => format!("toUnixTimestamp(toDateTime(toStartOfWeek({time}, 1, {tz}), {tz}))"),
-        Interval::Month => format!("toUnixTimestamp(toDateTime(toStartOfMonth({time}, {tz}), {tz}))"),
+        Interval::Week => {
+            format!("toUnixTimestamp(toDateTime(toStartOfWeek({time}, 1, {tz}), {tz}))")
+        }
+        Interval::Month => {
+            format!("toUnixTimestamp(toDateTime(toStartOfMonth({time}, {tz}), {tz}))")
+        }
     }
 }
 
@@ -287,9 +299,9 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
                 Source::Raw => format!(
                     ", sumMapIf([{b}], [toUInt64(1)], [toUInt64(event = 'pageview')], {ef}) AS bm"
                 ),
-                Source::Hourly => format!(
-                    ", sumMap([{b}], [toUInt64(events)], [toUInt64(pageviews)]) AS bm"
-                ),
+                Source::Hourly => {
+                    format!(", sumMap([{b}], [toUInt64(events)], [toUInt64(pageviews)]) AS bm")
+                }
             };
         }
         Extra::VisitValue(d) => cols += &format!(", {} AS value", visit_value(d, source)),
@@ -297,7 +309,9 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
             let col = event_column(d, sql);
             // A property breakdown shows the events that have the property.
             let has = match d {
-                Dimension::Prop(key) => format!(" AND mapContains(properties, {})", sql.string(key.clone())),
+                Dimension::Prop(key) => {
+                    format!(" AND mapContains(properties, {})", sql.string(key.clone()))
+                }
                 _ => String::new(),
             };
             cols += &format!(
@@ -324,7 +338,9 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
     for f in visit_filters {
         having += &format!(" AND {f}");
     }
-    format!("SELECT visit_hash, {cols} FROM {table} WHERE {wher} GROUP BY visit_hash HAVING {having}")
+    format!(
+        "SELECT visit_hash, {cols} FROM {table} WHERE {wher} GROUP BY visit_hash HAVING {having}"
+    )
 }
 
 /// Which source can answer: the hourly rollup needs whole UTC hours and no event-level filter.
@@ -476,9 +492,8 @@ impl ClickHouse {
     async fn counts(&self, q: &Question, source: Source) -> Result<Counts, StoreError> {
         let mut sql = Sql::default();
         let inner = visits(q, source, Extra::None, &mut sql);
-        sql.text = format!(
-            "SELECT {FIGURES}, sum(m_pv) AS pageviews, sum(m_n) AS events FROM ({inner})"
-        );
+        sql.text =
+            format!("SELECT {FIGURES}, sum(m_pv) AS pageviews, sum(m_n) AS events FROM ({inner})");
         let row: CountsRow = sql.query(self).fetch_one().await.map_err(read_error)?;
         Ok(row.into())
     }
@@ -783,7 +798,11 @@ impl AnalyticsStore for ClickHouse {
             pages.query(self).fetch_all::<LivePageRow>(),
             recent.query(self).fetch_all::<RecentRow>(),
         );
-        let (t, p, r) = (t.map_err(read_error)?, p.map_err(read_error)?, r.map_err(read_error)?);
+        let (t, p, r) = (
+            t.map_err(read_error)?,
+            p.map_err(read_error)?,
+            r.map_err(read_error)?,
+        );
         Ok(Live {
             window_seconds: window.whole_seconds() as u64,
             visitors: t.visitors,

@@ -216,10 +216,15 @@ impl ClickHouse {
                     let t = millis(events[i].timestamp);
                     let gap = VISIT_GAP.whole_milliseconds() as i64;
                     current = match current.take() {
-                        Some((last_t, id)) if (t - last_t).abs() <= gap => Some((t.max(last_t), id)),
+                        Some((last_t, id)) if (t - last_t).abs() <= gap => {
+                            Some((t.max(last_t), id))
+                        }
                         _ => Some((t, format!("~{t}~{visitor}"))),
                     };
-                    let id = current.as_ref().map(|(_, id)| id.clone()).unwrap_or_default();
+                    let id = current
+                        .as_ref()
+                        .map(|(_, id)| id.clone())
+                        .unwrap_or_default();
                     out.insert(i, id);
                 }
             }
