@@ -7,7 +7,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::analytics::filter::Dimension;
 use crate::analytics::period::Interval;
-use crate::analytics::{Counts, Live, Question, Retention, RetentionCell, SiteSummary, Step};
+use crate::analytics::{
+    ByteStream, Counts, ExportFormat, Live, Question, Retention, RetentionCell, SiteSummary, Step,
+};
 use crate::error::StoreError;
 use crate::event::EventRecord;
 use crate::users::User;
@@ -127,4 +129,11 @@ pub trait AnalyticsStore: Send + Sync {
         &self,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Vec<SiteSummary>, StoreError>> + Send;
+    /// The raw events of the question (event-level filters), streamed in `format` with a header
+    /// line for CSV; ordered by site and day.
+    fn export(
+        &self,
+        q: &Question,
+        format: ExportFormat,
+    ) -> impl Future<Output = Result<ByteStream, StoreError>> + Send;
 }

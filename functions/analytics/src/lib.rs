@@ -2,21 +2,38 @@
 //! 405 answers and authentication, so that no handler can forget a check.
 //! A handler: parse the parameters -> ask the store -> answer.
 
+pub mod setup;
+
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use shared::analytics::filter::Dimension;
 use shared::analytics::params::{compared, Params};
-use shared::analytics::{cohorts, funnel_chain, funnel_steps, Metrics, Retention, RetentionPeriod};
-use shared::auth::jwt::Tokens;
+use shared::analytics::{
+    cohorts, funnel_chain, funnel_steps, ByteStream, ExportFormat, Metrics, Retention,
+    RetentionPeriod,
+};
+use shared::auth::{jwt::Tokens, Role};
 use shared::http;
-use shared::ports::AnalyticsStore;
+use shared::ports::{AnalyticsStore, UserStore};
 use shared::ApiError;
 use time::{Duration, OffsetDateTime};
 
-pub struct App<A> {
+pub struct App<A, U> {
     pub store: A,
+    /// The accounts, for the admin-only routes: the role that counts is the one stored now.
+    pub users: U,
     pub tokens: Tokens,
 }
+
+/// An answer: JSON, or the export's bytes as they come.
+pub enum Answer {
+    Json(Response<Body>),
+    Stream(Response<ByteStream>),
+}
+
+/// Through API Gateway a Lambda answer is at most 6 MB: a larger export is refused there and
+/// taken from the streaming function instead (see the README).
+pub const MAX_BUFFERED_EXPORT: usize = 5 * 1024 * 1024;
 
 /// Who may call a route.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,6 +41,8 @@ enum Access {
     Public,
     /// Any signed-in user (admin or viewer).
     SignedIn,
+    /// Admins, by their role as stored now (not as an older token says).
+    Admin,
 }
 
 #[derive(Clone, Copy)]
@@ -36,6 +55,7 @@ enum Handler {
     Retention,
     Live,
     Sites,
+    Export,
 }
 
 /// Every route the function serves.
@@ -83,29 +103,71 @@ const ROUTES: &[(&str, &str, Access, Handler)] = &[
         Access::SignedIn,
         Handler::Sites,
     ),
+    (
+        "GET",
+        "/api/analytics/export",
+        Access::Admin,
+        Handler::Export,
+    ),
 ];
 
 /// The live view looks this far back.
 pub const LIVE_WINDOW: Duration = Duration::seconds(300);
 
-pub async fn handle<A: AnalyticsStore>(app: &App<A>, req: Request) -> Response<Body> {
-    http::respond(route(app, &req, OffsetDateTime::now_utc()).await)
+/// The answer for API Gateway: buffered (an export over `MAX_BUFFERED_EXPORT` is a 413).
+pub async fn handle<A: AnalyticsStore, U: UserStore>(
+    app: &App<A, U>,
+    req: Request,
+) -> Response<Body> {
+    handle_at(app, req, OffsetDateTime::now_utc()).await
 }
 
 /// Like `handle`, at a given time (tests).
-pub async fn handle_at<A: AnalyticsStore>(
-    app: &App<A>,
+pub async fn handle_at<A: AnalyticsStore, U: UserStore>(
+    app: &App<A, U>,
     req: Request,
     now: OffsetDateTime,
 ) -> Response<Body> {
-    http::respond(route(app, &req, now).await)
+    match answer(app, &req, now).await {
+        Answer::Json(resp) => resp,
+        Answer::Stream(resp) => http::respond(buffer(resp).await),
+    }
 }
 
-async fn route<A: AnalyticsStore>(
-    app: &App<A>,
+/// The answer, the export as a stream (for the streaming entry point).
+pub async fn answer<A: AnalyticsStore, U: UserStore>(
+    app: &App<A, U>,
     req: &Request,
     now: OffsetDateTime,
-) -> Result<Response<Body>, ApiError> {
+) -> Answer {
+    match route(app, req, now).await {
+        Ok(answer) => answer,
+        Err(err) => Answer::Json(http::error(&err)),
+    }
+}
+
+async fn buffer(resp: Response<ByteStream>) -> Result<Response<Body>, ApiError> {
+    use futures_util::StreamExt;
+    let (parts, mut stream) = resp.into_parts();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+        if out.len() > MAX_BUFFERED_EXPORT {
+            return Err(ApiError::payload_too_large(format!(
+                "the export is larger than {} MB, the most this endpoint can answer: narrow the \
+                 range or the filters, or use the streaming export URL",
+                MAX_BUFFERED_EXPORT >> 20
+            )));
+        }
+    }
+    Ok(Response::from_parts(parts, Body::Binary(out)))
+}
+
+async fn route<A: AnalyticsStore, U: UserStore>(
+    app: &App<A, U>,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Answer, ApiError> {
     let path = req.uri().path();
     let Some(&(_, _, access, handler)) = ROUTES
         .iter()
@@ -114,14 +176,18 @@ async fn route<A: AnalyticsStore>(
         let table: Vec<(&str, &str)> = ROUTES.iter().map(|(m, p, _, _)| (*m, *p)).collect();
         return Err(http::no_route(req, &table));
     };
-    if access == Access::SignedIn {
-        app.tokens
-            .authenticate(http::header_str(req, "authorization"))?;
+    match access {
+        Access::Public => {}
+        Access::SignedIn => {
+            app.tokens
+                .authenticate(http::header_str(req, "authorization"))?;
+        }
+        Access::Admin => admin(app, req).await?,
     }
     let query = req.query_string_parameters_ref();
     let pairs = query.iter().flat_map(|q| q.iter());
     let body = match handler {
-        Handler::Health => return Ok(http::health()),
+        Handler::Health => return Ok(Answer::Json(http::health())),
         Handler::Overview => overview(app, Params::new(pairs, &[], true)?, now).await?,
         Handler::Timeseries => {
             timeseries(app, Params::new(pairs, &["interval"], true)?, now).await?
@@ -139,12 +205,62 @@ async fn route<A: AnalyticsStore>(
         }
         Handler::Live => live(app, Params::new(pairs, &["site"], false)?, now).await?,
         Handler::Sites => sites(app, Params::new(pairs, &[], false)?, now).await?,
+        Handler::Export => {
+            return export(app, Params::new(pairs, &["format"], true)?, now).await;
+        }
     };
-    Ok(http::json(200, &body))
+    Ok(Answer::Json(http::json(200, &body)))
 }
 
-async fn overview<A: AnalyticsStore>(
-    app: &App<A>,
+/// The caller must be an admin as the store says now, with a token issued since the last change
+/// of password or role.
+async fn admin<A, U: UserStore>(app: &App<A, U>, req: &Request) -> Result<(), ApiError> {
+    let claims = app
+        .tokens
+        .authenticate(http::header_str(req, "authorization"))?;
+    let user = app
+        .users
+        .get(&claims.sub)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    if claims.ver != user.token_version {
+        return Err(ApiError::unauthorized(
+            "the password or role of this account changed: sign in again",
+        ));
+    }
+    if user.role != Role::Admin {
+        return Err(ApiError::forbidden("only admins may do this"));
+    }
+    Ok(())
+}
+
+async fn export<A: AnalyticsStore, U>(
+    app: &App<A, U>,
+    p: Params<'_>,
+    now: OffsetDateTime,
+) -> Result<Answer, ApiError> {
+    let (q, _) = p.question(now)?;
+    let (format, content_type, extension) = match p.get("format").unwrap_or("ndjson") {
+        "ndjson" => (ExportFormat::Ndjson, "application/x-ndjson", "ndjson"),
+        "csv" => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
+        _ => return Err(ApiError::invalid_parameter("format", "ndjson or csv")),
+    };
+    let stream = app.store.export(&q, format).await?;
+    let resp = Response::builder()
+        .status(200)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"events.{extension}\""),
+        )
+        .body(stream)
+        .expect("a status, headers and a body make a response");
+    Ok(Answer::Stream(resp))
+}
+
+async fn overview<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -172,8 +288,8 @@ async fn overview<A: AnalyticsStore>(
     Ok(body)
 }
 
-async fn timeseries<A: AnalyticsStore>(
-    app: &App<A>,
+async fn timeseries<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -197,8 +313,8 @@ async fn timeseries<A: AnalyticsStore>(
     Ok(json!({"interval": interval.name(), "approximate": false, "points": points}))
 }
 
-async fn breakdown<A: AnalyticsStore>(
-    app: &App<A>,
+async fn breakdown<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -241,8 +357,8 @@ async fn breakdown<A: AnalyticsStore>(
     }))
 }
 
-async fn funnel<A: AnalyticsStore>(
-    app: &App<A>,
+async fn funnel<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -261,8 +377,8 @@ async fn funnel<A: AnalyticsStore>(
     }))
 }
 
-async fn retention<A: AnalyticsStore>(
-    app: &App<A>,
+async fn retention<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -316,8 +432,8 @@ fn period_start(spec: &Retention, d: jiff::civil::Date) -> jiff::civil::Date {
     }
 }
 
-async fn live<A: AnalyticsStore>(
-    app: &App<A>,
+async fn live<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -335,8 +451,8 @@ async fn live<A: AnalyticsStore>(
     Ok(serde_json::to_value(live).expect("serialisable"))
 }
 
-async fn sites<A: AnalyticsStore>(
-    app: &App<A>,
+async fn sites<A: AnalyticsStore, U>(
+    app: &App<A, U>,
     _p: Params<'_>,
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {

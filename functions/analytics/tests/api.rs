@@ -23,12 +23,14 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use shared::adapters::clickhouse::analytics::{raw, ReadLimits};
 use shared::adapters::clickhouse::{migrate, ClickHouse};
+use shared::adapters::memory::MemoryUsers;
 use shared::analytics::filter::Dimension;
 use shared::analytics::params::Params;
 use shared::auth::{jwt::Tokens, Role};
 use shared::config::ClickHouseConfig;
 use shared::event::{parse_event, EventRecord, RequestContext};
-use shared::ports::{AnalyticsStore, EventSink};
+use shared::ports::{AnalyticsStore, EventSink, UserStore};
+use shared::users::{Email, User, Username};
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -109,7 +111,7 @@ fn fixture() -> (Vec<EventRecord>, Vec<EventRecord>) {
 
 /// One database with the fixture for every test of this file. Each test gets its own clients: a
 /// client belongs to the runtime of the test that made it.
-async fn app() -> App<ClickHouse> {
+async fn app() -> App<ClickHouse, MemoryUsers> {
     static DB: OnceCell<ClickHouseConfig> = OnceCell::const_new();
     let cfg = DB
         .get_or_init(|| async {
@@ -129,9 +131,31 @@ async fn app() -> App<ClickHouse> {
             cfg
         })
         .await;
+    let users = MemoryUsers::default();
+    for (name, role) in [
+        ("ada", Role::Admin),
+        ("vic", Role::Viewer),
+        ("demoted", Role::Viewer),
+    ] {
+        users.create(&user(name, role)).await.unwrap();
+    }
     App {
         store: ClickHouse::for_reads(cfg, &ReadLimits::default()),
+        users,
         tokens: tokens().clone(),
+    }
+}
+
+fn user(name: &str, role: Role) -> User {
+    let now = OffsetDateTime::now_utc();
+    User {
+        username: Username::parse(name).unwrap(),
+        email: Email::parse(&format!("{name}@example.com")).unwrap(),
+        role,
+        password_hash: String::new(),
+        token_version: 0,
+        created_at: now,
+        updated_at: now,
     }
 }
 
@@ -149,11 +173,16 @@ fn tokens() -> &'static Tokens {
 }
 
 fn request(path: &str, query: &[(&str, &str)], token: bool) -> Request {
+    request_as(path, query, token.then_some(("vic", Role::Viewer)))
+}
+
+/// A request with a token for `who` (the role the token claims).
+fn request_as(path: &str, query: &[(&str, &str)], who: Option<(&str, Role)>) -> Request {
     let mut b = lambda_http::http::Request::builder()
         .method("GET")
         .uri(path);
-    if token {
-        let t = tokens().issue("ada", Role::Viewer, 0, OffsetDateTime::now_utc());
+    if let Some((name, role)) = who {
+        let t = tokens().issue(name, role, 0, OffsetDateTime::now_utc());
         b = b.header("authorization", format!("Bearer {t}"));
     }
     let mut params: std::collections::HashMap<String, Vec<String>> = Default::default();
@@ -716,4 +745,88 @@ async fn authentication_and_routing() {
     assert_eq!(resp.headers()["allow"], "GET");
     let (status, body) = call(request("/api/health", &[], false)).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
+}
+
+#[tokio::test]
+async fn export_streams_raw_events_to_admins_only() {
+    let app = app().await;
+    let range = [
+        ("from", "2026-03-28"),
+        ("to", "2026-03-29"),
+        ("tz", "Europe/Berlin"),
+        ("site", "shop"),
+    ];
+    let resp = analytics::handle_at(
+        &app,
+        request_as("/api/analytics/export", &range, Some(("ada", Role::Admin))),
+        NOW,
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
+    let Body::Binary(bytes) = resp.body() else {
+        panic!("a binary body")
+    };
+    let rows: Vec<Value> = std::str::from_utf8(bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The 10 events of the range, the resent click once.
+    assert_eq!(rows.len(), 10);
+    let click = rows.iter().find(|r| r["event"] == "click").unwrap();
+    assert_eq!(click["event_id"], "0190f5b0-0000-7000-8000-000000000001");
+    assert_eq!(click["properties"], json!({"plan": "pro"}));
+    assert_eq!(click["timestamp"], "2026-03-28T10:02:30.000Z");
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["visit_id"].as_str().unwrap().starts_with('~'))
+            .count(),
+        3
+    );
+
+    let csv = [("format", "csv"), ("filter", "path:is:/pricing")];
+    let resp = analytics::handle_at(
+        &app,
+        request_as("/api/analytics/export", &csv, Some(("ada", Role::Admin))),
+        NOW,
+    )
+    .await;
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let Body::Binary(bytes) = resp.body() else {
+        panic!("a binary body")
+    };
+    let text = std::str::from_utf8(bytes).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("\"event_id\",\"site\",\"event\""));
+    assert_eq!(lines.count(), 3, "{text}");
+
+    // A viewer, a viewer whose token claims admin, and an unknown user.
+    for (who, status) in [
+        (("vic", Role::Viewer), 403),
+        (("demoted", Role::Admin), 403),
+        (("ghost", Role::Admin), 401),
+    ] {
+        let resp = analytics::handle_at(
+            &app,
+            request_as("/api/analytics/export", &[], Some(who)),
+            NOW,
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), status, "{who:?}");
+    }
+    let resp = analytics::handle_at(
+        &app,
+        request_as(
+            "/api/analytics/export",
+            &[("format", "xml")],
+            Some(("ada", Role::Admin)),
+        ),
+        NOW,
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 400);
 }

@@ -22,6 +22,18 @@ pub struct Question {
     pub filters: Vec<Filter>,
 }
 
+/// The export's formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
+}
+
+/// Bytes as they come, for answers too large to hold in memory.
+pub type ByteStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, crate::error::StoreError>> + Send>,
+>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compare {
     Previous,

@@ -15,8 +15,8 @@ use super::{millis, ClickHouse};
 use crate::analytics::filter::{Dimension, Filter, Op};
 use crate::analytics::period::Interval;
 use crate::analytics::{
-    Counts, Live, LivePage, Question, RecentEvent, Retention, RetentionCell, RetentionPeriod,
-    SiteSummary, Step,
+    ByteStream, Counts, ExportFormat, Live, LivePage, Question, RecentEvent, Retention,
+    RetentionCell, RetentionPeriod, SiteSummary, Step,
 };
 use crate::error::StoreError;
 use crate::ports::AnalyticsStore;
@@ -852,4 +852,42 @@ impl AnalyticsStore for ClickHouse {
             })
             .collect())
     }
+
+    async fn export(&self, q: &Question, format: ExportFormat) -> Result<ByteStream, StoreError> {
+        let mut sql = Sql::default();
+        let filters = per_event_filters(q, &mut sql)?;
+        let site = site_condition(q.site.as_deref(), &mut sql);
+        let (from, to) = (sql.int(millis(q.from)), sql.int(millis(q.to)));
+        sql.text = format!(
+            "SELECT {EXPORT_COLUMNS} FROM raw_events \
+             WHERE {site} AND timestamp >= fromUnixTimestamp64Milli({from}) \
+               AND timestamp < fromUnixTimestamp64Milli({to}) AND {filters} \
+             ORDER BY site, toDate(timestamp)"
+        );
+        let mut cursor = sql
+            .query(self)
+            // An export of millions of rows runs for minutes; it is read in key order, so it
+            // streams in constant memory on both sides.
+            .with_setting("max_execution_time", EXPORT_SECONDS.to_string())
+            .with_setting("date_time_output_format", "iso")
+            .with_setting("output_format_json_quote_64bit_integers", "0")
+            .fetch_bytes(match format {
+                ExportFormat::Ndjson => "JSONEachRow",
+                ExportFormat::Csv => "CSVWithNames",
+            })
+            .map_err(read_error)?;
+        Ok(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            cursor
+                .poll_next(cx)
+                .map(|chunk| chunk.map_err(read_error).transpose())
+        })))
+    }
 }
+
+/// How long an export may run (a Lambda function runs 15 minutes at most).
+const EXPORT_SECONDS: u64 = 840;
+
+const EXPORT_COLUMNS: &str =
+    "event_id, site, event, timestamp, received_at, anonymous_id, user_id, \
+    session_id, visit_id, url, path, referrer, referrer_domain, title, utm_source, utm_medium, \
+    utm_campaign, utm_term, utm_content, browser, browser_version, os, device, country, properties";

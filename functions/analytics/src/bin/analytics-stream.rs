@@ -1,0 +1,48 @@
+//! The same routes with streamed answers, for a Lambda function URL in RESPONSE_STREAM mode: the
+//! export of any size in constant memory (API Gateway buffers answers up to 6 MB).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
+use lambda_http::{service_fn, Body, Error, Response};
+
+type Streamed = UnsyncBoxBody<Bytes, Error>;
+
+fn buffered(resp: Response<Body>) -> Response<Streamed> {
+    resp.map(|body| {
+        let bytes = match body {
+            Body::Text(t) => Bytes::from(t),
+            Body::Binary(b) => Bytes::from(b),
+            _ => Bytes::new(),
+        };
+        Full::new(bytes)
+            .map_err(|never| match never {})
+            .boxed_unsync()
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    use futures_util::StreamExt;
+    shared::config::init_tracing();
+    let app = Arc::new(analytics::setup::app().await?);
+    lambda_http::run_with_streaming_response(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move {
+            let now = time::OffsetDateTime::now_utc();
+            Ok::<_, std::convert::Infallible>(match analytics::answer(&app, &req, now).await {
+                analytics::Answer::Json(resp) => buffered(resp),
+                analytics::Answer::Stream(resp) => resp.map(|stream| {
+                    let frames = stream.map(|chunk| {
+                        chunk
+                            .map(http_body::Frame::data)
+                            .map_err(|e| Error::from(e.to_string()))
+                    });
+                    StreamBody::new(frames).boxed_unsync()
+                }),
+            })
+        }
+    }))
+    .await
+}
