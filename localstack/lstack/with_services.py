@@ -4,6 +4,7 @@ CLICKHOUSE_URL and AWS_ENDPOINT_URL_{DYNAMODB,KINESIS,SQS,SECRETS_MANAGER}, regi
 dummy credentials. Two runs never collide.
 
     python -m lstack.with_services -- cargo test --workspace --all-features
+    python -m lstack.with_services --clickhouse-data .local/bench/clickhouse -- CMD   (keeps ClickHouse's data)
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from . import services
 
 
 def main(argv: list[str]) -> int:
+    clickhouse_data = None
+    if argv[:1] == ["--clickhouse-data"] and len(argv) > 1:
+        clickhouse_data = Path(argv[1])
+        argv = argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv:
@@ -27,7 +32,8 @@ def main(argv: list[str]) -> int:
         started: list[services.Running] = []
         try:
             port = services.free_port
-            started.append(services.start_clickhouse(run_dir / "clickhouse-data", port(), port(), run_dir))
+            started.append(services.start_clickhouse(clickhouse_data or run_dir / "clickhouse-data", port(), port(),
+                                                      run_dir))
             started.append(services.start_dynamodb(port(), None, run_dir))
             started.append(services.start_moto(port(), run_dir))
             ch, ddb, moto = started
