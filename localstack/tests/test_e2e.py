@@ -99,6 +99,49 @@ def test_events_flow_through_the_queue_into_the_overview(stack, token):
     assert overview(stack, token, site=site)["events"] == 4
 
 
+def analytics(stack, token, route, **params):
+    r = requests.get(f"{stack.url}/api/analytics/{route}", params=params,
+                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def test_every_analytics_route_reads_what_came_through_the_stack(stack, token):
+    """Charts, funnel, live view, sites and the export over HTTP, on events that went through Kinesis."""
+    site = f"e2e-{uuid.uuid4().hex[:8]}"
+    now = time.time()
+    ms = lambda seconds_ago: int((now - seconds_ago) * 1000)  # noqa: E731
+    events = [
+        {"event": "pageview", "url": "https://shop.test/", "timestamp": ms(120)},
+        {"event": "pageview", "url": "https://shop.test/pricing", "timestamp": ms(90)},
+        {"event": "signup_start", "url": "https://shop.test/signup", "timestamp": ms(60)},
+        {"event": "signup_complete", "url": "https://shop.test/signup", "timestamp": ms(30)},
+    ]
+    for e in events:
+        e.update(site=site, anonymous_id="fan", session_id="s-fan", event_id=str(uuid.uuid4()))
+    assert send(stack, {"events": events}).status_code == 202
+    wait_for(lambda: overview(stack, token, site=site)["events"], 4)
+
+    points = analytics(stack, token, "timeseries", site=site, interval="day").json()["points"]
+    assert len(points) == 7 and sum(p["events"] for p in points) == 4 and sum(p["visits"] for p in points) == 1
+    rows = analytics(stack, token, "breakdown", site=site, dimension="path").json()["rows"]
+    assert {r["value"]: r["events"] for r in rows} == {"/": 1, "/pricing": 1, "/signup": 2}
+    steps = analytics(stack, token, "funnel", site=site, steps="path:/pricing,signup_start,signup_complete").json()["steps"]
+    assert [s["visitors"] for s in steps] == [1, 1, 1]
+    assert steps[2]["median_seconds_from_previous"] == 30.0
+    live = analytics(stack, token, "live", site=site).json()
+    assert (live["visitors"], live["events"], live["recent"][0]["event"]) == (1, 4, "signup_complete")
+    sites = {s["site"]: s for s in analytics(stack, token, "sites").json()["sites"]}
+    assert sites[site]["events"] == 4
+    export = analytics(stack, token, "export", site=site)
+    assert export.headers["content-type"] == "application/x-ndjson"
+    assert sorted(json.loads(line)["event"] for line in export.text.splitlines()) == \
+        ["pageview", "pageview", "signup_complete", "signup_start"]
+    bad = requests.get(f"{stack.url}/api/analytics/breakdown", params={"dimension": "colour"},
+                       headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert bad.status_code == 400 and "`dimension`" in bad.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("method,path,body,headers,status,code", [
     ("GET", "/api/nowhere", None, {}, 404, "not_found"),
     ("DELETE", "/api/events", None, {}, 405, "method_not_allowed"),
