@@ -90,3 +90,13 @@ def test_broken_templates_are_caught(tmp_path, old, new):
     path = tmp_path / "template.yaml"
     path.write_text(text.replace(old, new, 1))
     assert validate(path) != []
+
+
+def test_the_deploy_time_migration_knows_the_newest_schema(template):
+    """CloudFormation re-runs the ClickHouseSchema resource only when its properties change: its
+    SchemaVersion must follow the newest migration file."""
+    files = sorted((REPO / "shared" / "migrations" / "clickhouse").glob("*.sql"))
+    newest = int(files[-1].name.split("_", 1)[0])
+    schema = template.doc["Resources"]["ClickHouseSchema"]
+    assert schema["Properties"]["SchemaVersion"] == str(newest)
+    assert schema["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}

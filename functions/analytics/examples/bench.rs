@@ -135,8 +135,12 @@ async fn main() {
     let runs: usize = arg(&args, "--runs").map_or(11, |r| r.parse().expect("--runs N"));
     let captured: Captured = Arc::default();
     tracing::subscriber::set_global_default(
-        tracing_subscriber::registry()
-            .with(Capture(captured.clone()).with_filter(tracing_subscriber::filter::Targets::new().with_target("analytics_sql", tracing::Level::TRACE))),
+        tracing_subscriber::registry().with(
+            Capture(captured.clone()).with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("analytics_sql", tracing::Level::TRACE),
+            ),
+        ),
     )
     .unwrap();
 
@@ -146,7 +150,13 @@ async fn main() {
         password: String::new(),
         database: database.clone(),
     };
-    let tokens = Tokens::new(b"bench-secret-bench-secret-bench-secret", "analytics", "analytics-api", 3600).unwrap();
+    let tokens = Tokens::new(
+        b"bench-secret-bench-secret-bench-secret",
+        "analytics",
+        "analytics-api",
+        3600,
+    )
+    .unwrap();
     let users = MemoryUsers::default();
     let now = OffsetDateTime::now_utc();
     users
@@ -180,11 +190,16 @@ async fn main() {
         .fetch_one()
         .await
         .expect("raw_events is there: load it with bench/analytics.sh");
-    let end = OffsetDateTime::from_unix_timestamp_nanos(i128::from(extent.last_ms) * 1_000_000).unwrap();
+    let end =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(extent.last_ms) * 1_000_000).unwrap();
     let day = |days_back: i64| (end - time::Duration::days(days_back)).date().to_string();
 
     if args.iter().any(|a| a == "--export") {
-        let req = request("/api/analytics/export", &[("from", day(400)), ("to", day(0))], &tokens);
+        let req = request(
+            "/api/analytics/export",
+            &[("from", day(400)), ("to", day(0))],
+            &tokens,
+        );
         let start = Instant::now();
         let Answer::Stream(resp) = analytics::answer(&app, &req, end).await else {
             panic!("the export answers a stream")
@@ -207,23 +222,85 @@ async fn main() {
     };
     let (d90, d30, d7, d0, d84) = (day(89), day(29), day(6), day(0), day(83));
     let cases: Vec<(&str, &str, Vec<(&str, String)>)> = vec![
-        ("overview, 90 days", "/api/analytics/overview", q(&[("from", &d90), ("to", &d0)])),
-        ("overview, 30 days, Europe/Berlin", "/api/analytics/overview", q(&[("from", &d30), ("to", &d0), ("tz", "Europe/Berlin")])),
-        ("overview, 90 days, browser=Firefox", "/api/analytics/overview", q(&[("from", &d90), ("to", &d0), ("browser", "Firefox")])),
-        ("overview, 90 days, path contains /blog", "/api/analytics/overview", q(&[("from", &d90), ("to", &d0), ("filter", "path:contains:/blog")])),
-        ("timeseries, 90 days by day", "/api/analytics/timeseries", q(&[("from", &d90), ("to", &d0), ("interval", "day")])),
-        ("timeseries, 7 days by hour", "/api/analytics/timeseries", q(&[("from", &d7), ("to", &d0), ("interval", "hour")])),
-        ("breakdown entry_page, 90 days", "/api/analytics/breakdown", q(&[("from", &d90), ("to", &d0), ("dimension", "entry_page")])),
-        ("breakdown referrer, 90 days", "/api/analytics/breakdown", q(&[("from", &d90), ("to", &d0), ("dimension", "referrer")])),
-        ("breakdown path, 90 days", "/api/analytics/breakdown", q(&[("from", &d90), ("to", &d0), ("dimension", "path")])),
-        ("breakdown path, 30 days", "/api/analytics/breakdown", q(&[("from", &d30), ("to", &d0), ("dimension", "path")])),
-        ("funnel, 4 steps, 90 days", "/api/analytics/funnel", q(&[("from", &d90), ("to", &d0), ("steps", "pageview,signup_start,signup_details,signup_complete")])),
-        ("retention, 12 weeks", "/api/analytics/retention", q(&[("from", &d84), ("to", &d0), ("periods", "12")])),
+        (
+            "overview, 90 days",
+            "/api/analytics/overview",
+            q(&[("from", &d90), ("to", &d0)]),
+        ),
+        (
+            "overview, 30 days, Europe/Berlin",
+            "/api/analytics/overview",
+            q(&[("from", &d30), ("to", &d0), ("tz", "Europe/Berlin")]),
+        ),
+        (
+            "overview, 90 days, browser=Firefox",
+            "/api/analytics/overview",
+            q(&[("from", &d90), ("to", &d0), ("browser", "Firefox")]),
+        ),
+        (
+            "overview, 90 days, path contains /blog",
+            "/api/analytics/overview",
+            q(&[
+                ("from", &d90),
+                ("to", &d0),
+                ("filter", "path:contains:/blog"),
+            ]),
+        ),
+        (
+            "timeseries, 90 days by day",
+            "/api/analytics/timeseries",
+            q(&[("from", &d90), ("to", &d0), ("interval", "day")]),
+        ),
+        (
+            "timeseries, 7 days by hour",
+            "/api/analytics/timeseries",
+            q(&[("from", &d7), ("to", &d0), ("interval", "hour")]),
+        ),
+        (
+            "breakdown entry_page, 90 days",
+            "/api/analytics/breakdown",
+            q(&[("from", &d90), ("to", &d0), ("dimension", "entry_page")]),
+        ),
+        (
+            "breakdown referrer, 90 days",
+            "/api/analytics/breakdown",
+            q(&[("from", &d90), ("to", &d0), ("dimension", "referrer")]),
+        ),
+        (
+            "breakdown path, 90 days",
+            "/api/analytics/breakdown",
+            q(&[("from", &d90), ("to", &d0), ("dimension", "path")]),
+        ),
+        (
+            "breakdown path, 30 days",
+            "/api/analytics/breakdown",
+            q(&[("from", &d30), ("to", &d0), ("dimension", "path")]),
+        ),
+        (
+            "funnel, 4 steps, 90 days",
+            "/api/analytics/funnel",
+            q(&[
+                ("from", &d90),
+                ("to", &d0),
+                (
+                    "steps",
+                    "pageview,signup_start,signup_details,signup_complete",
+                ),
+            ]),
+        ),
+        (
+            "retention, 12 weeks",
+            "/api/analytics/retention",
+            q(&[("from", &d84), ("to", &d0), ("periods", "12")]),
+        ),
         ("live", "/api/analytics/live", vec![]),
         ("sites", "/api/analytics/sites", vec![]),
     ];
 
-    println!("{} events in raw_events; ranges end on {d0}; {runs} runs per route after one warm-up.\n", extent.rows);
+    println!(
+        "{} events in raw_events; ranges end on {d0}; {runs} runs per route after one warm-up.\n",
+        extent.rows
+    );
     println!("| route | API median ms | API p95 ms | SQL median ms | SQL p95 ms | API over SQL |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, path, query) in cases {
@@ -245,7 +322,15 @@ async fn main() {
         }
         api.sort_by(f64::total_cmp);
         sql.sort_by(f64::total_cmp);
-        let (am, ap, sm, sp) = (percentile(&api, 0.5), percentile(&api, 0.95), percentile(&sql, 0.5), percentile(&sql, 0.95));
-        println!("| {name} | {am:.0} | {ap:.0} | {sm:.0} | {sp:.0} | {:+.0}% |", (am / sm - 1.0) * 100.0);
+        let (am, ap, sm, sp) = (
+            percentile(&api, 0.5),
+            percentile(&api, 0.95),
+            percentile(&sql, 0.5),
+            percentile(&sql, 0.95),
+        );
+        println!(
+            "| {name} | {am:.0} | {ap:.0} | {sm:.0} | {sp:.0} | {:+.0}% |",
+            (am / sm - 1.0) * 100.0
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! every record is reported in `batchItemFailures`, so Lambda retries the batch (the template says:
 //! until it lands, for up to 6 days) instead of moving past it.
 
+pub mod schema;
+
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::streams::KinesisEventResponse;
 use shared::event::EventRecord;
