@@ -25,6 +25,9 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
+/// A benchmarked request: name, path, query.
+type Case = (&'static str, &'static str, Vec<(&'static str, String)>);
+
 /// The SQL of the current call, as the adapter logged it: (text, parameters as JSON).
 type Captured = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -221,7 +224,7 @@ async fn main() {
         pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
     };
     let (d90, d30, d7, d0, d84) = (day(89), day(29), day(6), day(0), day(83));
-    let cases: Vec<(&str, &str, Vec<(&str, String)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "overview, 90 days",
             "/api/analytics/overview",
