@@ -159,3 +159,28 @@ async fn an_unreachable_server_is_an_error() {
     let t = datetime!(2026-11-20 10:00 UTC);
     assert!(store.insert(&[event("pageview", "v", t)]).await.is_err());
 }
+
+#[tokio::test]
+async fn a_large_batch_is_checked_and_stored_whole() {
+    let cfg = config();
+    migrate(&cfg).await.unwrap();
+    let store = ClickHouse::new(&cfg);
+    let t = datetime!(2026-11-20 10:00 UTC);
+    let one = event("pageview", "big", t);
+    // More ids than one look-up query takes, twice over.
+    let batch: Vec<_> = (0..45_000)
+        .map(|i| {
+            let mut e = one.clone();
+            e.event_id = uuid::Uuid::new_v4();
+            e.timestamp = t + Duration::milliseconds(i);
+            e
+        })
+        .collect();
+    store.insert(&batch).await.unwrap();
+    store.insert(&batch[40_000..]).await.unwrap();
+    let c = store
+        .overview(&question(t, t + Duration::hours(1), None))
+        .await
+        .unwrap();
+    assert_eq!(c.events, 45_000);
+}

@@ -21,8 +21,10 @@ use crate::ports::EventSink;
 
 /// API.md: events without a session id form one visit per visitor and 30-minute gap.
 pub const VISIT_GAP: Duration = Duration::minutes(30);
-/// Ids per look-up query (the ids travel in the query text).
-const LOOKUP_CHUNK: usize = 10_000;
+/// Ids per look-up query. They travel in the query text, ~39 bytes each, so the query may be larger
+/// than ClickHouse's default `max_query_size` (256 KiB); larger look-ups cost less per id.
+const LOOKUP_CHUNK: usize = 20_000;
+const LOOKUP_MAX_QUERY_BYTES: &str = "2097152";
 
 #[derive(Row, Serialize)]
 struct EventRow<'a> {
@@ -146,6 +148,7 @@ impl ClickHouse {
                 .client
                 .query("SELECT event_id FROM event_ids WHERE event_id IN ?")
                 .bind(ids)
+                .with_setting("max_query_size", LOOKUP_MAX_QUERY_BYTES)
                 .fetch_all()
                 .await
                 .map_err(backend)?;
