@@ -256,6 +256,24 @@ def _kill_session(sid: int) -> None:
             pass
 
 
+DEMO_EVENTS = 1_000_000
+
+
+def load_demo(stack: "Stack", events: int) -> None:
+    """The sample-data generator (tools/sample-data, the collector's own parsing) straight into
+    ClickHouse, once per data directory and size; it prints a progress bar."""
+    marker = stack.data_dir / f"demo-{events}.loaded"
+    if marker.exists():
+        log.info("stack: demo data (%s events) already loaded", f"{events:,}")
+        return
+    binary = REPO_DIR / "target" / "debug" / "sample-data"
+    env = dict(os.environ, CLICKHOUSE_URL=stack.clickhouse_url,
+               CLICKHOUSE_DATABASE=stack.function_env()["CLICKHOUSE_DATABASE"])
+    log.info("stack: loading %s demo events (once)", f"{events:,}")
+    subprocess.run([str(binary), "--events", str(events), "--days", "180"], env=env, check=True, cwd=REPO_DIR)
+    marker.touch()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lstack.stack", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -264,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--free-ports", action="store_true", help="every service on a free port (the front too, "
                                                                 "unless --port is given)")
     ap.add_argument("--signup", action="store_true", help="let anyone sign up as a viewer (SignupEnabled=true)")
+    ap.add_argument("--demo", nargs="?", type=int, const=DEMO_EVENTS, default=None, metavar="EVENTS",
+                    help=f"load sample data once into this data directory (default {DEMO_EVENTS:,} events, "
+                         "180 days up to now, sites demo and shop)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ports = Ports.free() if args.free_ports else Ports()
@@ -275,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         stack.start()
+        if args.demo:
+            load_demo(stack, args.demo)
         print(f"\n  The product is up: {stack.url}  (sign in as admin / admin)\n"
               f"  Logs: {stack.run_dir}/*.log    Ctrl-C stops everything.\n", flush=True)
         while True:
