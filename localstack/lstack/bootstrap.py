@@ -96,10 +96,10 @@ def create_secrets(t: Template, sm, values: dict[str, str]) -> None:
         print(f"bootstrap: secret {name} ok")
 
 
-def clickhouse(url: str, sql: str, database: str | None = None) -> str:
+def clickhouse(url: str, sql: str, database: str | None = None, timeout: float = 60) -> str:
     query = {"database": database} if database else {}
     req = urllib.request.Request(f"{url}/?{urllib.parse.urlencode(query)}", data=sql.encode(), method="POST")
-    with urllib.request.urlopen(req, timeout=60) as resp:
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         return resp.read().decode()
 
 
@@ -131,7 +131,8 @@ def migrate_clickhouse(url: str, database: str) -> list[int]:
         if version in done:
             continue
         for statement in statements(path.read_text()):
-            clickhouse(url, statement, database)
+            # A migration may copy a large local data set: give it time.
+            clickhouse(url, statement, database, timeout=3600)
         clickhouse(url, f"INSERT INTO schema_migrations (version, name) VALUES ({version}, '{name}')", database)
         applied.append(version)
     print(f"bootstrap: clickhouse database {database} ok (applied {applied or 'nothing new'})")

@@ -31,9 +31,10 @@ pub enum Answer {
     Stream(Response<ByteStream>),
 }
 
-/// Through API Gateway a Lambda answer is at most 6 MB: a larger export is refused there and
-/// taken from the streaming function instead (see the README).
-pub const MAX_BUFFERED_EXPORT: usize = 5 * 1024 * 1024;
+/// Through API Gateway a Lambda answer is at most 6 MB, as the JSON the runtime sends (the body a
+/// JSON string, escaped): a larger export is refused there and taken from the streaming function
+/// instead (see the README).
+pub const MAX_BUFFERED_EXPORT: usize = 5_500_000;
 
 /// Who may call a route.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -148,19 +149,37 @@ pub async fn answer<A: AnalyticsStore, U: UserStore>(
 
 async fn buffer(resp: Response<ByteStream>) -> Result<Response<Body>, ApiError> {
     use futures_util::StreamExt;
+    let too_large = || {
+        ApiError::payload_too_large(format!(
+            "the export is larger than {:.1} MB, the most this endpoint can answer: narrow the \
+             range or the filters, or use the streaming URL (AnalyticsStreamUrl)",
+            MAX_BUFFERED_EXPORT as f64 / 1e6
+        ))
+    };
     let (parts, mut stream) = resp.into_parts();
     let mut out = Vec::new();
+    // What the answer weighs once escaped into the runtime's JSON: quotes, backslashes and control
+    // characters take more room there.
+    let mut escaped = 0usize;
     while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
-        if out.len() > MAX_BUFFERED_EXPORT {
-            return Err(ApiError::payload_too_large(format!(
-                "the export is larger than {} MB, the most this endpoint can answer: narrow the \
-                 range or the filters, or use the streaming export URL",
-                MAX_BUFFERED_EXPORT >> 20
-            )));
+        let chunk = chunk?;
+        escaped += chunk
+            .iter()
+            .map(|&b| match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 2,
+                0..=0x1f => 6,
+                _ => 1,
+            })
+            .sum::<usize>();
+        out.extend_from_slice(&chunk);
+        if escaped > MAX_BUFFERED_EXPORT {
+            return Err(too_large());
         }
     }
-    Ok(Response::from_parts(parts, Body::Binary(out)))
+    // ClickHouse writes UTF-8 (the collector only accepts it); text travels unencoded, where
+    // binary would be base64, a third larger.
+    let text = String::from_utf8(out).map_err(|_| too_large())?;
+    Ok(Response::from_parts(parts, Body::Text(text)))
 }
 
 async fn route<A: AnalyticsStore, U: UserStore>(
@@ -402,7 +421,7 @@ async fn retention<A: AnalyticsStore, U>(
     };
     let (sizes, cells) = app.store.retention(&q, &spec).await?;
     // Cohorts start on the first period boundary at or after `from`... in local dates.
-    let first = period_start(&spec, q.zone.date_of(q.from));
+    let first = spec.period.start(q.zone.date_of(q.from));
     let end = q.zone.date_of(q.to - Duration::nanoseconds(1));
     let end = end
         .tomorrow()
@@ -418,18 +437,6 @@ async fn retention<A: AnalyticsStore, U>(
         "cohorts": cohorts(&spec, first, end, today, &sizes, &cells),
         "approximate": false,
     }))
-}
-
-/// The start of the period holding a local date (weeks start on Monday).
-fn period_start(spec: &Retention, d: jiff::civil::Date) -> jiff::civil::Date {
-    use jiff::ToSpan;
-    match spec.period {
-        RetentionPeriod::Day => d,
-        RetentionPeriod::Week => d
-            .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
-            .unwrap_or(d),
-        RetentionPeriod::Month => d.first_of_month(),
-    }
 }
 
 async fn live<A: AnalyticsStore, U>(

@@ -4,8 +4,10 @@
 -- * `visits_hourly` holds one row per visit and UTC hour (after merges), with the visit's counts,
 --   first/last times and first values as aggregate states: the unfiltered overview, time series and
 --   visit-level breakdowns read it instead of the raw rows.
--- * the old ReplacingMergeTree `events` is copied over (deduplicated with FINAL, once) and dropped.
--- Migrations must be idempotent (IF NOT EXISTS): two cold starts may apply the same one at once.
+-- * the old ReplacingMergeTree `events` is copied over once, one row per event_id (its newest). It is
+--   kept, not dropped: a writer of the old version may still write to it while a deployment rolls out.
+--   Session-less events of schema 1 get one visit per visitor and clock half hour (not the gap rule).
+-- Migrations run once per deployment (a custom resource) and in the local bootstrap, one at a time.
 CREATE TABLE IF NOT EXISTS raw_events
 (
     event_id        UUID,
@@ -65,7 +67,8 @@ CREATE TABLE IF NOT EXISTS visits_hourly
     site            LowCardinality(String),
     hour            DateTime('UTC'),
     visit_hash      UInt64,
-    visitor_hash    SimpleAggregateFunction(any, UInt64),
+    -- every visitor of the visit (a visit in which someone signs in has two)
+    visitors        SimpleAggregateFunction(groupUniqArrayArray, Array(UInt64)),
     events          SimpleAggregateFunction(sum, UInt64),
     pageviews       SimpleAggregateFunction(sum, UInt64),
     first_at        SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
@@ -93,7 +96,7 @@ SELECT
     site,
     toStartOfHour(timestamp) AS hour,
     visit_hash,
-    any(visitor_hash) AS visitor_hash,
+    groupUniqArray(visitor_hash) AS visitors,
     count() AS events,
     countIf(event = 'pageview') AS pageviews,
     min(timestamp) AS first_at,
@@ -124,6 +127,6 @@ SELECT event_id, site, event, timestamp, received_at, anonymous_id, user_id, ses
     url, path, referrer, referrer_domain, title, utm_source, utm_medium, utm_campaign, utm_term,
     utm_content, browser, browser_version, os, device, country, properties
 FROM events FINAL
-WHERE event_id NOT IN (SELECT event_id FROM event_ids);
-
-DROP TABLE IF EXISTS events;
+WHERE event_id NOT IN (SELECT event_id FROM event_ids)
+ORDER BY received_at DESC
+LIMIT 1 BY event_id;

@@ -218,6 +218,20 @@ pub struct Retention {
     pub periods: u32,
 }
 
+impl RetentionPeriod {
+    /// The first day of the period holding a local date (weeks start on Monday).
+    pub fn start(self, d: jiff::civil::Date) -> jiff::civil::Date {
+        use jiff::ToSpan;
+        match self {
+            RetentionPeriod::Day => d,
+            RetentionPeriod::Week => d
+                .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+                .unwrap_or(d),
+            RetentionPeriod::Month => d.first_of_month(),
+        }
+    }
+}
+
 /// How many visitors of the cohort starting on `cohort` (a local date) came back `offset` periods
 /// later.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -279,9 +279,10 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
     } else {
         event_filters.join(" AND ")
     };
-    let (table, time, n, pv, t0, t1, m_n, m_pv) = match source {
+    let (table, visitors, time, n, pv, t0, t1, m_n, m_pv) = match source {
         Source::Raw => (
             "raw_events",
+            "groupUniqArray(visitor_hash)",
             "timestamp",
             "count()".to_owned(),
             "countIf(event = 'pageview')".to_owned(),
@@ -292,6 +293,7 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
         ),
         Source::Hourly => (
             "visits_hourly",
+            "groupUniqArrayArray(visitors)",
             "hour",
             "sum(events)".to_owned(),
             "sum(pageviews)".to_owned(),
@@ -302,7 +304,7 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
         ),
     };
     let mut cols = format!(
-        "any(visitor_hash) AS visitor, {n} AS n, {pv} AS pv, {t0} AS t0, {t1} AS t1, \
+        "{visitors} AS visitor, {n} AS n, {pv} AS pv, {t0} AS t0, {t1} AS t1, \
          {m_n} AS m_n, {m_pv} AS m_pv"
     );
     match extra {
@@ -369,7 +371,7 @@ fn source_for(q: &Question, buckets: &[OffsetDateTime], extra_is_event_level: bo
     }
 }
 
-const FIGURES: &str = "uniqExact(visitor) AS visitors, count() AS visits, \
+const FIGURES: &str = "uniqExactArray(visitor) AS visitors, count() AS visits, \
      countIf(n = 1 AND pv = 1) AS bounces, \
      sum(toUInt64(toUnixTimestamp64Milli(t1) - toUnixTimestamp64Milli(t0))) AS duration_ms";
 
@@ -715,7 +717,15 @@ impl AnalyticsStore for ClickHouse {
         let site = site_condition(q.site.as_deref(), &mut sql);
         let start = sql.string(spec.start_event.clone());
         let ret = sql.string(spec.return_event.clone());
-        let (from, to) = (sql.int(millis(q.from)), sql.int(millis(q.to)));
+        // Returns count from the start of the first cohort's period, which may be before `from`.
+        let first_start = q
+            .zone
+            .start_of(spec.period.start(q.zone.date_of(q.from)))
+            .map_err(|e| StoreError::Invalid {
+                param: "from",
+                why: e.message,
+            })?;
+        let (from, to) = (sql.int(millis(first_start)), sql.int(millis(q.to)));
         let first_period = period(&format!("fromUnixTimestamp64Milli({from})"));
         let cohort = period("min(timestamp)");
         let p = period("timestamp");
@@ -852,7 +862,7 @@ impl AnalyticsStore for ClickHouse {
         let since = sql.int((now - Duration::days(30)).unix_timestamp());
         sql.text = format!(
             "SELECT toString(site) AS site, sum(events) AS events, \
-                    uniqExactIf(visitor_hash, hour >= toDateTime({since})) AS visitors_30d, \
+                    uniqExactArrayIf(visitors, hour >= toDateTime({since})) AS visitors_30d, \
                     toUnixTimestamp64Milli(max(last_at)) AS last_ms \
              FROM visits_hourly GROUP BY site ORDER BY site"
         );

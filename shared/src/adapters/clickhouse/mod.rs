@@ -128,6 +128,6 @@ mod tests {
             vec!["CREATE TABLE a (x UInt8)", "CREATE TABLE b (y String)"]
         );
         assert_eq!(statements(MIGRATIONS[0].2).len(), 1);
-        assert_eq!(statements(MIGRATIONS[1].2).len(), 7);
+        assert_eq!(statements(MIGRATIONS[1].2).len(), 6);
     }
 }
