@@ -184,3 +184,40 @@ async fn a_large_batch_is_checked_and_stored_whole() {
         .unwrap();
     assert_eq!(c.events, 45_000);
 }
+
+#[tokio::test]
+async fn a_sign_in_during_a_visit_makes_two_visitors_of_one_visit() {
+    let cfg = config();
+    migrate(&cfg).await.unwrap();
+    let store = ClickHouse::new(&cfg);
+    let t = datetime!(2026-11-20 10:00 UTC);
+    let before = event("pageview", "anon-1", t);
+    let mut after = event("click", "anon-1", t + Duration::minutes(2));
+    after.user_id = "ada".into();
+    after.session_id = before.session_id.clone();
+    store.insert(&[before]).await.unwrap();
+    store.insert(&[after]).await.unwrap();
+    // On whole hours the rollup answers; the raw rows must agree.
+    let q = question(t, t + Duration::hours(1), None);
+    let c = store.overview(&q).await.unwrap();
+    assert_eq!((c.visitors, c.visits, c.events), (2, 1, 2));
+    let raw = shared::adapters::clickhouse::analytics::raw::overview(&store, &q)
+        .await
+        .unwrap();
+    assert_eq!(raw, c);
+}
+
+#[tokio::test]
+async fn the_analytics_client_cannot_write() {
+    let cfg = config();
+    migrate(&cfg).await.unwrap();
+    let reader = ClickHouse::for_reads(
+        &cfg,
+        &shared::adapters::clickhouse::analytics::ReadLimits::default(),
+    );
+    let t = datetime!(2026-11-20 10:00 UTC);
+    assert!(reader.insert(&[event("pageview", "v", t)]).await.is_err());
+    let writer = ClickHouse::new(&cfg);
+    let q = question(t, t + Duration::hours(1), None);
+    assert_eq!(writer.overview(&q).await.unwrap().events, 0);
+}

@@ -77,7 +77,12 @@ where
             response.status = Status::Failed;
             // CloudFormation shows the reason to whoever deploys: the error, never a secret
             // (the configuration's Debug hides the password).
-            response.reason = Some(format!("ClickHouse migration failed: {err}"));
+            // The whole answer must stay under CloudFormation's 4 KB.
+            let reason: String = format!("ClickHouse migration failed: {err}")
+                .chars()
+                .take(1000)
+                .collect();
+            response.reason = Some(reason);
         }
     }
     response

@@ -34,14 +34,21 @@ impl Zone {
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+        let bad =
+            || ApiError::invalid_parameter("tz", format!("{name:?} is not an IANA time zone"));
         let tz = ok
             .then(|| TimeZone::get(name).ok())
             .flatten()
-            .ok_or_else(|| {
-                ApiError::invalid_parameter("tz", format!("{name:?} is not an IANA time zone"))
-            })?;
+            .ok_or_else(bad)?;
+        // The database's own spelling (the look-up ignores case) is what ClickHouse is given;
+        // jiff answers every unknown `Etc/...` name with `Etc/Unknown`.
+        let canonical = tz
+            .iana_name()
+            .filter(|n| *n != "Etc/Unknown")
+            .ok_or_else(bad)?
+            .to_owned();
         Ok(Self {
-            name: name.to_owned(),
+            name: canonical,
             tz,
         })
     }

@@ -268,7 +268,12 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
     for f in &q.filters {
         if f.dimension.is_visit_level() {
             let v = visit_value(&f.dimension, source);
-            visit_filters.push(condition(&v, f, sql));
+            let c = condition(&v, f, sql);
+            // A visit without page views has no entry or exit page: no such filter matches it.
+            visit_filters.push(match f.dimension {
+                Dimension::EntryPage | Dimension::ExitPage => format!("pv > 0 AND {c}"),
+                _ => c,
+            });
         } else {
             let col = event_column(&f.dimension, sql);
             event_filters.push(condition(&col, f, sql));
@@ -307,6 +312,10 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
         "{visitors} AS visitor, {n} AS n, {pv} AS pv, {t0} AS t0, {t1} AS t1, \
          {m_n} AS m_n, {m_pv} AS m_pv"
     );
+    let extra_kind = match &extra {
+        Extra::VisitValue(d) => Extra::VisitValue(*d),
+        _ => Extra::None,
+    };
     match extra {
         Extra::None => {}
         Extra::Buckets(interval) => {
@@ -352,6 +361,9 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
         wher += &format!(" AND site = {}", sql.string(site.clone()));
     }
     let mut having = "m_n > 0".to_owned();
+    if let Extra::VisitValue(Dimension::EntryPage | Dimension::ExitPage) = extra_kind {
+        having += " AND pv > 0";
+    }
     for f in visit_filters {
         having += &format!(" AND {f}");
     }
@@ -480,22 +492,26 @@ fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// An event-level condition per event, for funnels and retention: visit-level dimensions read the
-/// event's own column (entry and exit pages have none and are refused).
-fn per_event_filters(q: &Question, sql: &mut Sql) -> Result<String, StoreError> {
+/// The condition on single events for funnels, retention and the export: event-level filters on
+/// each event; visit-level ones (a visit's first values, its entry and exit pages) select the
+/// events of the visits in the range that pass them.
+fn per_event_filters(q: &Question, sql: &mut Sql) -> String {
     let mut conds = vec!["1".to_owned()];
-    for f in &q.filters {
-        if matches!(f.dimension, Dimension::EntryPage | Dimension::ExitPage) {
-            return Err(StoreError::Invalid {
-                param: "filter",
-                why: "entry_page and exit_page filters do not apply to funnels and retention"
-                    .into(),
-            });
-        }
+    let (visit_level, event_level): (Vec<&Filter>, Vec<&Filter>) =
+        q.filters.iter().partition(|f| f.dimension.is_visit_level());
+    for f in event_level {
         let col = event_column(&f.dimension, sql);
         conds.push(condition(&col, f, sql));
     }
-    Ok(conds.join(" AND "))
+    if !visit_level.is_empty() {
+        let vq = Question {
+            filters: visit_level.into_iter().cloned().collect(),
+            ..q.clone()
+        };
+        let inner = visits(&vq, source_for(&vq, &[], false), Extra::None, sql);
+        conds.push(format!("visit_hash IN (SELECT visit_hash FROM ({inner}))"));
+    }
+    conds.join(" AND ")
 }
 
 fn site_condition(site: Option<&str>, sql: &mut Sql) -> String {
@@ -677,7 +693,7 @@ impl AnalyticsStore for ClickHouse {
                 format!("arraySort(groupArrayIf(1000)(toUnixTimestamp64Milli(timestamp), {c}))")
             })
             .collect();
-        let filters = per_event_filters(q, &mut sql)?;
+        let filters = per_event_filters(q, &mut sql);
         let site = site_condition(q.site.as_deref(), &mut sql);
         let (from, to) = (sql.int(millis(q.from)), sql.int(millis(q.to)));
         sql.text = format!(
@@ -713,7 +729,7 @@ impl AnalyticsStore for ClickHouse {
             RetentionPeriod::Week => "intDiv(dateDiff('day', first, p), 7)",
             RetentionPeriod::Month => "dateDiff('month', first, p)",
         };
-        let filters = per_event_filters(q, &mut sql)?;
+        let filters = per_event_filters(q, &mut sql);
         let site = site_condition(q.site.as_deref(), &mut sql);
         let start = sql.string(spec.start_event.clone());
         let ret = sql.string(spec.return_event.clone());
@@ -880,7 +896,7 @@ impl AnalyticsStore for ClickHouse {
 
     async fn export(&self, q: &Question, format: ExportFormat) -> Result<ByteStream, StoreError> {
         let mut sql = Sql::default();
-        let filters = per_event_filters(q, &mut sql)?;
+        let filters = per_event_filters(q, &mut sql);
         let site = site_condition(q.site.as_deref(), &mut sql);
         let (from, to) = (sql.int(millis(q.from)), sql.int(millis(q.to)));
         sql.text = format!(

@@ -41,7 +41,10 @@ pub(crate) fn backend(err: clickhouse::error::Error) -> StoreError {
 impl ClickHouse {
     pub fn new(cfg: &ClickHouseConfig) -> Self {
         Self {
-            client: base_client(cfg).with_database(&cfg.database),
+            // Inserts must be visible when they return: the next batch's duplicate check reads them.
+            client: base_client(cfg)
+                .with_database(&cfg.database)
+                .with_setting("async_insert", "0"),
         }
     }
 }

@@ -213,25 +213,85 @@ impl ClickHouse {
             for (visitor, idx) in in_site {
                 let mut order = idx.clone();
                 order.sort_by_key(|&i| events[i].timestamp);
-                let mut current: Option<(i64, String)> =
-                    last.get(visitor).map(|&(t, id)| (t, id.to_owned()));
-                for i in order {
-                    let t = millis(events[i].timestamp);
-                    let gap = VISIT_GAP.whole_milliseconds() as i64;
-                    current = match current.take() {
-                        Some((last_t, id)) if (t - last_t).abs() <= gap => {
-                            Some((t.max(last_t), id))
-                        }
-                        _ => Some((t, format!("~{t}~{visitor}"))),
-                    };
-                    let id = current
-                        .as_ref()
-                        .map(|(_, id)| id.clone())
-                        .unwrap_or_default();
+                let stored = last.get(visitor).map(|&(t, id)| (t, id.to_owned()));
+                for (i, id) in assign_visits(
+                    visitor,
+                    stored,
+                    order.iter().map(|&i| (i, millis(events[i].timestamp))),
+                ) {
                     out.insert(i, id);
                 }
             }
         }
         Ok(out)
+    }
+}
+
+/// Visits for one visitor's session-less events (index, time in ms), in time order: an event joins
+/// the latest known visit (the stored one, or one this batch started) that has an event within 30
+/// minutes of it, else it starts a visit of its own. A late event thus starts its own visit without
+/// cutting the on-time ones off from the stored visit they continue.
+fn assign_visits(
+    visitor: &str,
+    stored: Option<(i64, String)>,
+    events: impl Iterator<Item = (usize, i64)>,
+) -> Vec<(usize, String)> {
+    let gap = VISIT_GAP.whole_milliseconds() as i64;
+    // (first, last, id) of each visit known so far.
+    let mut known: Vec<(i64, i64, String)> = stored.into_iter().map(|(t, id)| (t, t, id)).collect();
+    let mut out = Vec::new();
+    for (i, t) in events {
+        let near = known
+            .iter_mut()
+            .filter(|(first, last, _)| t >= first - gap && t <= last + gap)
+            .max_by_key(|(_, last, _)| *last);
+        let id = match near {
+            Some(visit) => {
+                visit.0 = visit.0.min(t);
+                visit.1 = visit.1.max(t);
+                visit.2.clone()
+            }
+            None => {
+                let id = format!("~{t}~{visitor}");
+                known.push((t, t, id.clone()));
+                id
+            }
+        };
+        out.push((i, id));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assign_visits;
+
+    const MIN: i64 = 60_000;
+
+    fn ids(stored: Option<(i64, &str)>, times: &[i64]) -> Vec<String> {
+        assign_visits(
+            "v",
+            stored.map(|(t, id)| (t, id.to_owned())),
+            times.iter().copied().enumerate(),
+        )
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
+    }
+
+    #[test]
+    fn thirty_minute_gaps_split_visits() {
+        let got = ids(None, &[0, 20 * MIN, 45 * MIN, 80 * MIN]);
+        assert_eq!(got[0], got[1]);
+        assert_eq!(got[1], got[2]);
+        assert_ne!(got[2], got[3]);
+    }
+
+    #[test]
+    fn a_late_event_does_not_cut_on_time_ones_off_their_stored_visit() {
+        // Stored visit A ends at 10:00; the batch has a late 09:00 and an on-time 10:20.
+        let got = ids(Some((600 * MIN, "A")), &[540 * MIN, 620 * MIN]);
+        assert_ne!(got[0], "A");
+        assert_eq!(got[1], "A");
     }
 }
