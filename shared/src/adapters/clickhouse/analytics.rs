@@ -313,7 +313,7 @@ fn visits(q: &Question, source: Source, extra: Extra<'_>, sql: &mut Sql) -> Stri
          {m_n} AS m_n, {m_pv} AS m_pv"
     );
     let extra_kind = match &extra {
-        Extra::VisitValue(d) => Extra::VisitValue(*d),
+        Extra::VisitValue(d) => Extra::VisitValue(d),
         _ => Extra::None,
     };
     match extra {
