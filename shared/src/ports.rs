@@ -8,7 +8,8 @@ use time::{Duration, OffsetDateTime};
 use crate::analytics::filter::Dimension;
 use crate::analytics::period::Interval;
 use crate::analytics::{
-    ByteStream, Counts, ExportFormat, Live, Question, Retention, RetentionCell, SiteSummary, Step,
+    ByteStream, Counts, ExportFormat, FunnelTally, Live, Question, Retention, RetentionCell,
+    SiteSummary, Step,
 };
 use crate::error::StoreError;
 use crate::event::EventRecord;
@@ -105,12 +106,13 @@ pub trait AnalyticsStore: Send + Sync {
         limit: u64,
         offset: u64,
     ) -> impl Future<Output = Result<Vec<(String, Counts)>, StoreError>> + Send;
-    /// For each visitor who did the first step: the sorted times (ms) of each step.
-    fn funnel_times(
+    /// How far the visitors who did the first step got, each step within `window_ms` of it.
+    fn funnel(
         &self,
         q: &Question,
         steps: &[Step],
-    ) -> impl Future<Output = Result<Vec<Vec<Vec<i64>>>, StoreError>> + Send;
+        window_ms: i64,
+    ) -> impl Future<Output = Result<FunnelTally, StoreError>> + Send;
     /// Cohort sizes and returning visitors, by cohort (first start event ever in [from, to)).
     #[allow(clippy::type_complexity)]
     fn retention(

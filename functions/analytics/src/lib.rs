@@ -9,8 +9,7 @@ use serde_json::{json, Value};
 use shared::analytics::filter::Dimension;
 use shared::analytics::params::{compared, Params};
 use shared::analytics::{
-    cohorts, funnel_chain, funnel_steps, ByteStream, ExportFormat, Metrics, Retention,
-    RetentionPeriod,
+    cohorts, funnel_steps, ByteStream, ExportFormat, Metrics, Retention, RetentionPeriod,
 };
 use shared::auth::{jwt::Tokens, Role};
 use shared::http;
@@ -384,14 +383,10 @@ async fn funnel<A: AnalyticsStore, U>(
     let (q, _) = p.question(now)?;
     let steps = p.steps()?;
     let window = p.number("window", 1..=90 * 86_400, 86_400)?;
-    let times = app.store.funnel_times(&q, &steps).await?;
-    let chains: Vec<Vec<i64>> = times
-        .iter()
-        .map(|t| funnel_chain(t, window as i64 * 1000))
-        .collect();
+    let tally = app.store.funnel(&q, &steps, window as i64 * 1000).await?;
     Ok(json!({
         "window": window,
-        "steps": funnel_steps(&steps, &chains),
+        "steps": funnel_steps(&steps, &tally),
         "approximate": false,
     }))
 }

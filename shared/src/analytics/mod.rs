@@ -149,29 +149,55 @@ pub fn funnel_chain(times: &[Vec<i64>], window_ms: i64) -> Vec<i64> {
     best
 }
 
-/// Counts the visitors' chains into the steps' answer.
-pub fn funnel_steps(steps: &[Step], chains: &[Vec<i64>]) -> Vec<FunnelStep> {
-    let first = chains.iter().filter(|c| !c.is_empty()).count() as u64;
+/// How far the visitors got through a funnel: how many reached each step, and the times (ms) from
+/// the previous step of those who did. Filled one visitor at a time (constant per-visitor memory).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunnelTally {
+    pub reached: Vec<u64>,
+    pub gaps: Vec<Vec<i64>>,
+}
+
+impl FunnelTally {
+    pub fn new(steps: usize) -> Self {
+        Self {
+            reached: vec![0; steps],
+            gaps: vec![Vec::new(); steps],
+        }
+    }
+
+    /// One visitor's chain (the times of the steps it reached, see `funnel_chain`).
+    pub fn add(&mut self, chain: &[i64]) {
+        for (i, t) in chain.iter().enumerate().take(self.reached.len()) {
+            self.reached[i] += 1;
+            if i > 0 {
+                self.gaps[i].push(t - chain[i - 1]);
+            }
+        }
+    }
+}
+
+/// The steps' answer from the tally.
+pub fn funnel_steps(steps: &[Step], tally: &FunnelTally) -> Vec<FunnelStep> {
+    let first = tally.reached.first().copied().unwrap_or(0);
     let mut previous = first;
+    let ratio = |a: u64, b: u64| {
+        if b == 0 {
+            0.0
+        } else {
+            round(a as f64 / b as f64, 4)
+        }
+    };
     steps
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let reached: Vec<&Vec<i64>> = chains.iter().filter(|c| c.len() > i).collect();
-            let visitors = reached.len() as u64;
+            let visitors = tally.reached.get(i).copied().unwrap_or(0);
             let median = (i > 0)
                 .then(|| {
-                    let mut gaps: Vec<i64> = reached.iter().map(|c| c[i] - c[i - 1]).collect();
+                    let mut gaps = tally.gaps.get(i).cloned().unwrap_or_default();
                     median_ms(&mut gaps).map(|ms| round(ms / 1000.0, 1))
                 })
                 .flatten();
-            let ratio = |a: u64, b: u64| {
-                if b == 0 {
-                    0.0
-                } else {
-                    round(a as f64 / b as f64, 4)
-                }
-            };
             let out = FunnelStep {
                 step: step.label(),
                 visitors,
@@ -384,7 +410,11 @@ mod tests {
             vec![0],
             vec![0, 20_000],
         ];
-        let out = funnel_steps(&steps, &chains);
+        let mut tally = FunnelTally::new(steps.len());
+        for chain in &chains {
+            tally.add(chain);
+        }
+        let out = funnel_steps(&steps, &tally);
         assert_eq!(
             out.iter().map(|s| s.visitors).collect::<Vec<_>>(),
             vec![4, 3, 1]

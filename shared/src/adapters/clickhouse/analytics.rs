@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 use super::{millis, ClickHouse};
 use crate::analytics::filter::{Dimension, Filter, Op};
 use crate::analytics::period::Interval;
+use crate::analytics::{funnel_chain, FunnelTally};
 use crate::analytics::{
     ByteStream, Counts, ExportFormat, Live, LivePage, Question, RecentEvent, Retention,
     RetentionCell, RetentionPeriod, SiteSummary, Step,
@@ -672,11 +673,12 @@ impl AnalyticsStore for ClickHouse {
             .await
     }
 
-    async fn funnel_times(
+    async fn funnel(
         &self,
         q: &Question,
         steps: &[Step],
-    ) -> Result<Vec<Vec<Vec<i64>>>, StoreError> {
+        window_ms: i64,
+    ) -> Result<FunnelTally, StoreError> {
         let mut sql = Sql::default();
         let conds: Vec<String> = steps
             .iter()
@@ -690,7 +692,10 @@ impl AnalyticsStore for ClickHouse {
         let arrays: Vec<String> = conds
             .iter()
             .map(|c| {
-                format!("arraySort(groupArrayIf(1000)(toUnixTimestamp64Milli(timestamp), {c}))")
+                // A visitor's first 1000 times of a step are enough to follow its funnel.
+                format!(
+                    "arraySlice(arraySort(groupArrayIf(toUnixTimestamp64Milli(timestamp), {c})), 1, 1000)"
+                )
             })
             .collect();
         let filters = per_event_filters(q, &mut sql);
@@ -708,8 +713,13 @@ impl AnalyticsStore for ClickHouse {
                 .collect::<Vec<_>>()
                 .join(" OR "),
         );
-        let rows: Vec<FunnelRow> = sql.query(self).fetch_all().await.map_err(read_error)?;
-        Ok(rows.into_iter().map(|r| r.times).collect())
+        // One visitor at a time: memory stays flat however many visitors there are.
+        let mut cursor = sql.query(self).fetch::<FunnelRow>().map_err(read_error)?;
+        let mut tally = FunnelTally::new(steps.len());
+        while let Some(row) = cursor.next().await.map_err(read_error)? {
+            tally.add(&funnel_chain(&row.times, window_ms));
+        }
+        Ok(tally)
     }
 
     async fn retention(
