@@ -252,7 +252,7 @@ async fn overview_counts_visits_bounces_and_durations_once_each() {
     assert_eq!(body["approximate"], false);
     assert_eq!(body["from"], "2026-03-28T00:00:00+01:00");
     assert_eq!(body["to"], "2026-03-30T00:00:00+02:00");
-    // The previous 47 hours hold a's first visit only.
+    // The two days before (26 and 27 March in Berlin) hold a's first visit only.
     assert_eq!(figures(&body["compare"]), (1, 1, 1, 1, 1.0, 0.0));
     let (_, none) = get("/api/analytics/overview", &with(&[("compare", "none")])).await;
     assert_eq!(none["compare"], Value::Null);

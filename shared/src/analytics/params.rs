@@ -189,7 +189,7 @@ impl<'a> Params<'a> {
 pub fn compared(q: &Question, compare: Compare) -> Option<Question> {
     let (from, to) = match compare {
         Compare::None => return None,
-        Compare::Previous => (q.from - (q.to - q.from), q.from),
+        Compare::Previous => (previous_start(q), q.from),
         Compare::Year => (year_before(&q.zone, q.from), year_before(&q.zone, q.to)),
     };
     (from.year() >= *YEARS.start()).then(|| Question {
@@ -197,6 +197,24 @@ pub fn compared(q: &Question, compare: Compare) -> Option<Question> {
         to,
         ..q.clone()
     })
+}
+
+/// The start of the period just before: as many local days earlier when the range is whole local
+/// days (a day across a DST change is 23 or 25 hours), else as much time earlier.
+fn previous_start(q: &Question) -> OffsetDateTime {
+    let (from_day, to_day) = (q.zone.date_of(q.from), q.zone.date_of(q.to));
+    let whole_days = q.zone.start_of(from_day).ok() == Some(q.from)
+        && q.zone.start_of(to_day).ok() == Some(q.to);
+    let earlier = whole_days
+        .then(|| {
+            let days = from_day.until(to_day).ok()?.get_days();
+            let start = from_day
+                .checked_sub(jiff::Span::new().days(i64::from(days)))
+                .ok()?;
+            q.zone.start_of(start).ok()
+        })
+        .flatten();
+    earlier.unwrap_or(q.from - (q.to - q.from))
 }
 
 fn check_event(name: &str) -> Result<(), &'static str> {
@@ -317,7 +335,15 @@ mod tests {
             )
         );
         let p = compared(&q, Compare::Previous).unwrap();
-        assert_eq!((p.from, p.to), (datetime!(2026-03-28 0:00 UTC), q.from));
+        // The day before, in Berlin: 24 hours, where the 29th had 23.
+        assert_eq!((p.from, p.to), (datetime!(2026-03-27 23:00 UTC), q.from));
+        let (q2, _) = question(&[
+            ("from", "2026-03-28T06:00:00Z"),
+            ("to", "2026-03-28T08:00:00Z"),
+        ])
+        .unwrap();
+        let p2 = compared(&q2, Compare::Previous).unwrap();
+        assert_eq!((p2.from, p2.to), (datetime!(2026-03-28 4:00 UTC), q2.from));
         let y = compared(&q, Compare::Year).unwrap();
         assert_eq!(
             (y.from, y.to),
