@@ -151,6 +151,8 @@ describe('App', () => {
     expect(byTestId('bounce-rate')?.getAttribute('data-value')).toBe('0.4167');
     expect(byTestId('bounce-rate-change')?.textContent).toContain('\u221217%');
     expect(byTestId('bounce-rate-change')?.getAttribute('title')).toBe('Previous period: 50%');
+    // A falling bounce rate is good news: coloured as a rise in visitors is.
+    expect(byTestId('bounce-rate-change')?.className).toContain('trend-up');
     expect(byTestId('visit-duration')?.textContent).toBe('1m 05s');
     expect(byTestId('visit-duration-change')?.textContent).toContain('+31%');
     expect(byTestId('visit-duration-change')?.getAttribute('title')).toBe('Previous period: 50s');

@@ -15,6 +15,7 @@ interface Metric {
   label: string;
   testId: string;
   format: (value: number) => string;
+  lowerIsBetter?: boolean;
 }
 
 const METRICS: readonly Metric[] = [
@@ -23,7 +24,7 @@ const METRICS: readonly Metric[] = [
   { key: 'pageviews', label: 'Pageviews', testId: 'pageviews-count', format: formatCount },
   { key: 'events', label: 'Events', testId: 'events-count', format: formatCount },
   { key: 'views_per_visit', label: 'Views per visit', testId: 'views-per-visit', format: formatRatio },
-  { key: 'bounce_rate', label: 'Bounce rate', testId: 'bounce-rate', format: formatPercent },
+  { key: 'bounce_rate', label: 'Bounce rate', testId: 'bounce-rate', format: formatPercent, lowerIsBetter: true },
   { key: 'visit_duration', label: 'Visit duration', testId: 'visit-duration', format: formatDuration },
 ];
 
@@ -78,6 +79,7 @@ export function OverviewPanel({ data, error, loading, updatedAt, onRetry }: Over
               previous={data?.compare ? data.compare[metric.key] : null}
               format={metric.format}
               testId={metric.testId}
+              lowerIsBetter={metric.lowerIsBetter}
             />
           ))}
         </div>

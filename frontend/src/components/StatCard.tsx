@@ -8,10 +8,15 @@ interface StatCardProps {
   /** How the value is shown (default: a whole count with thousands separators). */
   format?: (value: number) => string;
   testId?: string;
+  /** A fall is good news (bounce rate): the badge's colour follows that, not the sign. */
+  lowerIsBetter?: boolean;
 }
 
-export function StatCard({ label, value, previous, format = formatCount, testId }: StatCardProps) {
+const SWAPPED: Record<string, string> = { up: 'down', down: 'up' };
+
+export function StatCard({ label, value, previous, format = formatCount, testId, lowerIsBetter = false }: StatCardProps) {
   const change = value !== null && previous !== null ? percentChange(value, previous) : null;
+  const colour = change && lowerIsBetter ? (SWAPPED[change.trend] ?? change.trend) : change?.trend;
   return (
     <div className="stat-card glass">
       <span className="stat-label">{label}</span>
@@ -24,7 +29,7 @@ export function StatCard({ label, value, previous, format = formatCount, testId 
       )}
       {change && previous !== null && (
         <span
-          className={`stat-change trend-${change.trend}`}
+          className={`stat-change trend-${colour}`}
           title={`Previous period: ${format(previous)}`}
           data-testid={testId ? `${testId}-change` : undefined}
         >
