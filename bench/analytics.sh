@@ -17,7 +17,9 @@ exec env PYTHONPATH=localstack .local/venv/bin/python -m lstack.with_services \
   --clickhouse-data .local/bench/clickhouse -- bash -c '
 set -euo pipefail
 database="bench_${EVENTS}"
-loaded=".local/bench/${database}.loaded"
+# Loaded again when the schema (the migration files) changes.
+schema=$(cat shared/migrations/clickhouse/*.sql | sha256sum | cut -c1-12)
+loaded=".local/bench/${database}.${schema}.loaded"
 if [ ! -f "$loaded" ]; then
   echo "bench: loading $EVENTS events into $database (once; kept in .local/bench)" >&2
   curl -sf "$CLICKHOUSE_URL" --data-binary "DROP DATABASE IF EXISTS $database" >/dev/null
