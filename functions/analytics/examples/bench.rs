@@ -226,6 +226,31 @@ async fn main() {
     let (d90, d30, d7, d0, d84) = (day(89), day(29), day(6), day(0), day(83));
     let cases: Vec<Case> = vec![
         (
+            "overview, 7 days (the panel's default)",
+            "/api/analytics/overview",
+            q(&[("from", &d7), ("to", &d0)]),
+        ),
+        (
+            "timeseries, 7 days by day",
+            "/api/analytics/timeseries",
+            q(&[("from", &d7), ("to", &d0), ("interval", "day")]),
+        ),
+        (
+            "breakdown entry_page, 7 days",
+            "/api/analytics/breakdown",
+            q(&[("from", &d7), ("to", &d0), ("dimension", "entry_page")]),
+        ),
+        (
+            "breakdown path, 7 days",
+            "/api/analytics/breakdown",
+            q(&[("from", &d7), ("to", &d0), ("dimension", "path")]),
+        ),
+        (
+            "overview, 7 days, Asia/Kolkata (raw rows)",
+            "/api/analytics/overview",
+            q(&[("from", &d7), ("to", &d0), ("tz", "Asia/Kolkata")]),
+        ),
+        (
             "overview, 90 days",
             "/api/analytics/overview",
             q(&[("from", &d90), ("to", &d0)]),
