@@ -233,19 +233,12 @@ async fn route<A: AnalyticsStore, U: UserStore>(
 /// The caller must be an admin as the store says now, with a token issued since the last change
 /// of password or role.
 async fn admin<A, U: UserStore>(app: &App<A, U>, req: &Request) -> Result<(), ApiError> {
-    let claims = app
-        .tokens
-        .authenticate(http::header_str(req, "authorization"))?;
-    let user = app
-        .users
-        .get(&claims.sub)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    if claims.ver != user.token_version {
-        return Err(ApiError::unauthorized(
-            "the password or role of this account changed: sign in again",
-        ));
-    }
+    let user = shared::auth::caller::current_user(
+        &app.tokens,
+        &app.users,
+        http::header_str(req, "authorization"),
+    )
+    .await?;
     if user.role != Role::Admin {
         return Err(ApiError::forbidden("only admins may do this"));
     }

@@ -120,18 +120,10 @@ async fn route<U: UserStore, T: LoginThrottle>(
 /// The signed-in user, read again from the store: the token of a deleted account, or one issued
 /// before a password or role change, stops working at once.
 async fn current_user<U: UserStore, T>(app: &App<U, T>, req: &Request) -> Result<User, ApiError> {
-    let claims = app
-        .tokens
-        .authenticate(http::header_str(req, "authorization"))?;
-    let user = app
-        .users
-        .get(&claims.sub)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    if claims.ver != user.token_version {
-        return Err(ApiError::unauthorized(
-            "the password or role of this account changed: sign in again",
-        ));
-    }
-    Ok(user)
+    shared::auth::caller::current_user(
+        &app.tokens,
+        &app.users,
+        http::header_str(req, "authorization"),
+    )
+    .await
 }

@@ -1,5 +1,6 @@
 //! Identity: roles, bearer tokens, and (behind the `password` feature) password hashing.
 
+pub mod caller;
 pub mod jwt;
 #[cfg(feature = "password")]
 pub mod password;
