@@ -221,3 +221,57 @@ async fn the_analytics_client_cannot_write() {
     let q = question(t, t + Duration::hours(1), None);
     assert_eq!(writer.overview(&q).await.unwrap().events, 0);
 }
+
+#[tokio::test]
+async fn schema_1_data_is_copied_once_per_event_id() {
+    let cfg = config();
+    let client = clickhouse::Client::default().with_url(&cfg.url);
+    client
+        .query(&format!("CREATE DATABASE {}", cfg.database))
+        .execute()
+        .await
+        .unwrap();
+    let db = client.with_database(&cfg.database);
+    // A database as schema 1 left it: its table, its ledger, and one event stored on two days (the
+    // gap schema 1 had).
+    db.query(MIGRATIONS[0].2).execute().await.unwrap();
+    db.query(
+        "CREATE TABLE schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now()) \
+         ENGINE = ReplacingMergeTree ORDER BY version",
+    )
+    .execute()
+    .await
+    .unwrap();
+    db.query("INSERT INTO schema_migrations (version, name) VALUES (1, 'events')")
+        .execute()
+        .await
+        .unwrap();
+    db.query(
+        "INSERT INTO events (event_id, site, event, timestamp, received_at, anonymous_id, session_id, path) VALUES \
+         ('00000000-0000-4000-8000-000000000001', 'shop', 'pageview', '2026-11-20 10:00:00', '2026-11-20 10:00:01', 'a', 's1', '/'), \
+         ('00000000-0000-4000-8000-000000000001', 'shop', 'pageview', '2026-11-21 10:00:00', '2026-11-21 10:00:01', 'a', 's1', '/'), \
+         ('00000000-0000-4000-8000-000000000002', 'shop', 'click', '2026-11-20 10:05:00', '2026-11-20 10:05:01', 'a', '', '/')",
+    )
+    .execute()
+    .await
+    .unwrap();
+
+    assert_eq!(migrate(&cfg).await.unwrap(), vec![2]);
+    let store = ClickHouse::new(&cfg);
+    let c = store
+        .overview(&question(
+            datetime!(2026-11-19 0:00 UTC),
+            datetime!(2026-11-23 0:00 UTC),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!((c.events, c.pageviews, c.visitors), (2, 1, 1));
+    // The old table is kept for a writer of the old version that may still run.
+    let kept: u64 = db
+        .query("SELECT count() FROM events")
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(kept, 3);
+}
