@@ -119,7 +119,7 @@ def statements(sql: str) -> list[str]:
 
 
 def migrate_clickhouse(url: str, database: str) -> list[int]:
-    """Applies the migrations the Rust writer applies at cold start, with the same ledger table."""
+    """Applies the migrations the deploy-time custom resource applies in AWS, with the same ledger table."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
         raise ValueError(f"invalid ClickHouse database name {database!r}")
     clickhouse(url, f"CREATE DATABASE IF NOT EXISTS `{database}`")

@@ -267,6 +267,13 @@ async fn schema_1_data_is_copied_once_per_event_id() {
         .await
         .unwrap();
     assert_eq!((c.events, c.pageviews, c.visitors), (2, 1, 1));
+    // Of the two copies, the newest (the second day's) was kept.
+    let day: String = db
+        .query("SELECT toString(toDate(timestamp)) FROM raw_events WHERE event = 'pageview'")
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(day, "2026-11-21");
     // The old table is kept for a writer of the old version that may still run.
     let kept: u64 = db
         .query("SELECT count() FROM events")
@@ -274,4 +281,60 @@ async fn schema_1_data_is_copied_once_per_event_id() {
         .await
         .unwrap();
     assert_eq!(kept, 3);
+}
+
+#[tokio::test]
+async fn a_visit_across_two_hours_is_one_visit_on_both_sources() {
+    use shared::adapters::clickhouse::analytics::raw;
+    use shared::analytics::filter::Dimension;
+    use shared::analytics::period::Interval;
+    let cfg = config();
+    migrate(&cfg).await.unwrap();
+    let store = ClickHouse::new(&cfg);
+    let t = datetime!(2026-11-20 10:50 UTC);
+    let mut landing = event("pageview", "anon-x", t);
+    landing.path = "/in".into();
+    let mut middle = event("pageview", "anon-x", t + Duration::minutes(8));
+    middle.path = "/mid".into();
+    // Signed in during the second hour, in a later batch.
+    let mut out = event("pageview", "anon-x", t + Duration::minutes(20));
+    out.path = "/out".into();
+    out.user_id = "ada".into();
+    store.insert(&[landing, middle]).await.unwrap();
+    store.insert(&[out]).await.unwrap();
+
+    let q = question(
+        datetime!(2026-11-20 10:00 UTC),
+        datetime!(2026-11-20 12:00 UTC),
+        None,
+    );
+    let c = store.overview(&q).await.unwrap();
+    assert_eq!((c.visitors, c.visits, c.pageviews, c.bounces), (2, 1, 3, 0));
+    assert_eq!(c.duration_ms, 20 * 60 * 1000);
+    assert_eq!(raw::overview(&store, &q).await.unwrap(), c);
+    for (d, value) in [(Dimension::EntryPage, "/in"), (Dimension::ExitPage, "/out")] {
+        let rows = store.breakdown(&q, &d, 10, 0).await.unwrap();
+        assert_eq!(rows.len(), 1, "{d:?}");
+        assert_eq!(rows[0].0, value);
+        assert_eq!(rows, raw::breakdown(&store, &q, &d, 10).await.unwrap());
+    }
+    // The visit has events in both hours: it counts in both buckets.
+    let buckets = Interval::Hour.buckets(&q.zone, q.from, q.to).unwrap();
+    let series = store
+        .timeseries(&q, Interval::Hour, &buckets)
+        .await
+        .unwrap();
+    assert_eq!(
+        series
+            .iter()
+            .map(|c| (c.visits, c.pageviews))
+            .collect::<Vec<_>>(),
+        [(1, 2), (1, 1)]
+    );
+    assert_eq!(
+        series,
+        raw::timeseries(&store, &q, Interval::Hour, &buckets)
+            .await
+            .unwrap()
+    );
 }

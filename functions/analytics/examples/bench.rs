@@ -175,7 +175,13 @@ async fn main() {
         .await
         .unwrap();
     let app = App {
-        store: ClickHouse::for_reads(&cfg, &ReadLimits::default()),
+        store: ClickHouse::for_reads(
+            &cfg,
+            &ReadLimits {
+                export_seconds: 840, // as the streaming function
+                ..ReadLimits::default()
+            },
+        ),
         users,
         tokens: tokens.clone(),
     };

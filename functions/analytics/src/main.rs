@@ -7,7 +7,7 @@ use lambda_http::{service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::config::init_tracing();
-    let app = Arc::new(analytics::setup::app().await?);
+    let app = Arc::new(analytics::setup::app(false).await?);
     lambda_http::run(service_fn(move |req| {
         let app = Arc::clone(&app);
         async move { Ok::<_, std::convert::Infallible>(analytics::handle(&app, req).await) }

@@ -9,7 +9,8 @@ use shared::config;
 use crate::App;
 
 /// `QUERY_TIMEOUT_SECONDS`, `QUERY_MAX_MEMORY_BYTES`, `QUERY_MAX_ROWS_TO_READ` bound every query.
-pub async fn app() -> Result<App<ClickHouse, DynamoUsers>, Error> {
+/// `streaming`: the function URL entry point, whose exports may run for minutes.
+pub async fn app(streaming: bool) -> Result<App<ClickHouse, DynamoUsers>, Error> {
     let sdk = sdk_config().await;
     let defaults = ReadLimits::default();
     let limits = ReadLimits {
@@ -19,6 +20,12 @@ pub async fn app() -> Result<App<ClickHouse, DynamoUsers>, Error> {
         )?,
         max_memory_bytes: config::number("QUERY_MAX_MEMORY_BYTES", defaults.max_memory_bytes)?,
         max_rows_to_read: config::number("QUERY_MAX_ROWS_TO_READ", defaults.max_rows_to_read)?,
+        export_seconds: if streaming {
+            // The function runs 900 s at most; the export stops on the server before that.
+            840
+        } else {
+            config::number("QUERY_TIMEOUT_SECONDS", defaults.max_execution_seconds)?
+        },
     };
     Ok(App {
         store: ClickHouse::for_reads(&secrets::clickhouse_config(&sdk).await?, &limits),

@@ -603,6 +603,37 @@ async fn retention_cohorts_by_first_visit() {
         weeks["cohorts"],
         json!([{"start": "2026-03-23", "size": 3, "retained": [3, 0]}])
     );
+    // A filter narrows a cohort and never adds to it: a (Firefox) first came on the 27th, so the
+    // 28th's Firefox cohort is empty; without the filter it holds b.
+    let day = [
+        ("from", "2026-03-28"),
+        ("to", "2026-03-28"),
+        ("site", "shop"),
+        ("period", "day"),
+    ];
+    let (_, all) = get("/api/analytics/retention", &day).await;
+    assert_eq!(all["cohorts"][0]["size"], 1);
+    let firefox: Vec<_> = day
+        .iter()
+        .copied()
+        .chain([("browser", "Firefox")])
+        .collect();
+    let (_, body) = get("/api/analytics/retention", &firefox).await;
+    assert_eq!(body["cohorts"][0]["size"], 0);
+    // a's cohort (the 27th) keeps its returns, also those after the range.
+    let firefox: Vec<_> = [
+        ("from", "2026-03-27"),
+        ("to", "2026-03-27"),
+        ("site", "shop"),
+        ("period", "day"),
+        ("browser", "Firefox"),
+    ]
+    .to_vec();
+    let (_, body) = get("/api/analytics/retention", &firefox).await;
+    assert_eq!(
+        body["cohorts"],
+        json!([{"start": "2026-03-27", "size": 1, "retained": [1, 1, 0, 0]}])
+    );
     // A range starting on a Sunday: the week's cohort counts its visitors' returns from Monday on.
     let (_, sunday) = get(
         "/api/analytics/retention",
@@ -894,6 +925,12 @@ async fn a_query_over_a_limit_is_stopped_and_answered_503() {
     };
     let body: Value = serde_json::from_str(text).unwrap();
     assert_eq!(body["error"]["code"], "query_timeout");
+    // The streaming entry point too: an error answer, not a 200 that breaks off.
+    let req = request_as("/api/analytics/export", &BERLIN, Some(("ada", Role::Admin)));
+    match analytics::answer(&app, &req, NOW).await {
+        analytics::Answer::Json(resp) => assert_eq!(resp.status().as_u16(), 503),
+        analytics::Answer::Stream(_) => panic!("a refused export must not start a stream"),
+    }
     // The zone's own spelling is accepted whatever its case.
     let (status, body) = get(
         "/api/analytics/overview",

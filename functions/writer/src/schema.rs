@@ -1,7 +1,6 @@
 //! The ClickHouse schema at deployment: a CloudFormation custom resource applies the migrations
-//! while `sam deploy` runs, so that a fresh deployment answers its first analytics request before
-//! any event was written (the writer also applies them at cold start, which costs nothing when
-//! they are there).
+//! while `sam deploy` runs, before the functions that depend on it are updated, so that a fresh
+//! deployment answers its first analytics request before any event was written.
 
 use std::collections::HashMap;
 use std::future::Future;

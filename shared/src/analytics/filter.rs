@@ -186,11 +186,12 @@ impl Filter {
         })
     }
 
-    /// The alternatives of `matches` as one RE2 expression.
+    /// The alternatives of `matches` as one RE2 expression. A bar left in a value was written `\|`:
+    /// a literal bar, escaped again for RE2.
     pub fn regex(&self) -> String {
         self.values
             .iter()
-            .map(|v| format!("(?:{v})"))
+            .map(|v| format!("(?:{})", v.replace('|', "\\|")))
             .collect::<Vec<_>>()
             .join("|")
     }
@@ -257,6 +258,8 @@ mod tests {
     fn regexes_are_checked_and_joined() {
         let f = Filter::parse_long("path:matches:^/blog/\\d+$|^/docs").unwrap();
         assert_eq!(f.regex(), "(?:^/blog/\\d+$)|(?:^/docs)");
+        let f = Filter::parse_long("title:matches:a\\|b").unwrap();
+        assert_eq!(f.regex(), "(?:a\\|b)");
         let err = Filter::parse_long("path:matches:(unclosed").unwrap_err();
         assert!(err.message.contains("`filter`"), "{}", err.message);
         // Look-around is not RE2.

@@ -150,7 +150,7 @@ pub fn funnel_chain(times: &[Vec<i64>], window_ms: i64) -> Vec<i64> {
 }
 
 /// How far the visitors got through a funnel: how many reached each step, and the times (ms) from
-/// the previous step of those who did. Filled one visitor at a time (constant per-visitor memory).
+/// the previous step of those who did. Filled one visitor at a time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FunnelTally {
     pub reached: Vec<u64>,

@@ -26,7 +26,7 @@ fn buffered(resp: Response<Body>) -> Response<Streamed> {
 async fn main() -> Result<(), Error> {
     use futures_util::StreamExt;
     shared::config::init_tracing();
-    let app = Arc::new(analytics::setup::app().await?);
+    let app = Arc::new(analytics::setup::app(true).await?);
     lambda_http::run_with_streaming_response(service_fn(move |req| {
         let app = Arc::clone(&app);
         async move {

@@ -28,6 +28,9 @@ pub struct ReadLimits {
     pub max_execution_seconds: u64,
     pub max_memory_bytes: u64,
     pub max_rows_to_read: u64,
+    /// How long an export may run: the streaming function's own timeout less a margin (through API
+    /// Gateway, which answers within 30 s, the same as any query).
+    pub export_seconds: u64,
 }
 
 impl Default for ReadLimits {
@@ -36,6 +39,7 @@ impl Default for ReadLimits {
             max_execution_seconds: 20,
             max_memory_bytes: 2 << 30,
             max_rows_to_read: 2_000_000_000,
+            export_seconds: 20,
         }
     }
 }
@@ -55,7 +59,10 @@ impl ClickHouse {
             .with_setting("max_memory_usage", limits.max_memory_bytes.to_string())
             .with_setting("max_rows_to_read", limits.max_rows_to_read.to_string())
             .with_setting("cancel_http_readonly_queries_on_client_close", "1");
-        Self { client }
+        Self {
+            client,
+            export_seconds: limits.export_seconds,
+        }
     }
 }
 
@@ -497,6 +504,15 @@ fn rfc3339_ms(ms: i64) -> String {
 /// each event; visit-level ones (a visit's first values, its entry and exit pages) select the
 /// events of the visits in the range that pass them.
 fn per_event_filters(q: &Question, sql: &mut Sql) -> String {
+    per_event_filters_in(q, None, sql)
+}
+
+/// Like `per_event_filters`, the visits taken from `visits_in` (from, to) instead of the range.
+fn per_event_filters_in(
+    q: &Question,
+    visits_in: Option<(OffsetDateTime, OffsetDateTime)>,
+    sql: &mut Sql,
+) -> String {
     let mut conds = vec!["1".to_owned()];
     let (visit_level, event_level): (Vec<&Filter>, Vec<&Filter>) =
         q.filters.iter().partition(|f| f.dimension.is_visit_level());
@@ -505,8 +521,11 @@ fn per_event_filters(q: &Question, sql: &mut Sql) -> String {
         conds.push(condition(&col, f, sql));
     }
     if !visit_level.is_empty() {
+        let (from, to) = visits_in.unwrap_or((q.from, q.to));
         let vq = Question {
             filters: visit_level.into_iter().cloned().collect(),
+            from,
+            to,
             ..q.clone()
         };
         let inner = visits(&vq, source_for(&vq, &[], false), Extra::None, sql);
@@ -713,7 +732,7 @@ impl AnalyticsStore for ClickHouse {
                 .collect::<Vec<_>>()
                 .join(" OR "),
         );
-        // One visitor at a time: memory stays flat however many visitors there are.
+        // One visitor at a time: only the gaps between steps are kept (for the medians).
         let mut cursor = sql.query(self).fetch::<FunnelRow>().map_err(read_error)?;
         let mut tally = FunnelTally::new(steps.len());
         while let Some(row) = cursor.next().await.map_err(read_error)? {
@@ -739,7 +758,12 @@ impl AnalyticsStore for ClickHouse {
             RetentionPeriod::Week => "intDiv(dateDiff('day', first, p), 7)",
             RetentionPeriod::Month => "dateDiff('month', first, p)",
         };
-        let filters = per_event_filters(q, &mut sql);
+        // Cohorts look at all history and returns run up to now: so do the visits a filter selects.
+        let everything = (
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::now_utc() + Duration::days(1),
+        );
+        let filters = per_event_filters_in(q, Some(everything), &mut sql);
         let site = site_condition(q.site.as_deref(), &mut sql);
         let start = sql.string(spec.start_event.clone());
         let ret = sql.string(spec.return_event.clone());
@@ -919,7 +943,7 @@ impl AnalyticsStore for ClickHouse {
             .query(self)
             // An export of millions of rows runs for minutes; it is read in key order, so it
             // streams in constant memory on both sides.
-            .with_setting("max_execution_time", EXPORT_SECONDS.to_string())
+            .with_setting("max_execution_time", self.export_seconds.to_string())
             .with_setting("date_time_output_format", "iso")
             .with_setting("output_format_json_quote_64bit_integers", "0")
             .fetch_bytes(match format {
@@ -927,16 +951,20 @@ impl AnalyticsStore for ClickHouse {
                 ExportFormat::Csv => "CSVWithNames",
             })
             .map_err(read_error)?;
-        Ok(Box::pin(futures_util::stream::poll_fn(move |cx| {
+        // The query is sent when the cursor is first read: read it now, so that a refused query
+        // (a limit, a regular expression RE2 refuses) is an error answer, not a broken 200.
+        let first = cursor.next().await.map_err(read_error)?;
+        let rest = futures_util::stream::poll_fn(move |cx| {
             cursor
                 .poll_next(cx)
                 .map(|chunk| chunk.map_err(read_error).transpose())
-        })))
+        });
+        Ok(Box::pin(futures_util::StreamExt::chain(
+            futures_util::stream::iter(first.map(Ok)),
+            rest,
+        )))
     }
 }
-
-/// How long an export may run (a Lambda function runs 15 minutes at most).
-const EXPORT_SECONDS: u64 = 840;
 
 const EXPORT_COLUMNS: &str =
     "event_id, site, event, timestamp, received_at, anonymous_id, user_id, \

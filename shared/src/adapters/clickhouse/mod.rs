@@ -32,6 +32,8 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
 #[derive(Clone)]
 pub struct ClickHouse {
     client: Client,
+    /// How long an export may run (`analytics::ReadLimits`).
+    export_seconds: u64,
 }
 
 pub(crate) fn backend(err: clickhouse::error::Error) -> StoreError {
@@ -45,6 +47,7 @@ impl ClickHouse {
             client: base_client(cfg)
                 .with_database(&cfg.database)
                 .with_setting("async_insert", "0"),
+            export_seconds: analytics::ReadLimits::default().export_seconds,
         }
     }
 }
