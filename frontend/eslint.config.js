@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['vite.config.ts', 'test-support/**/*.ts'],
+    files: ['vite.config.ts', 'vite.tracker.config.ts', 'test-support/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
     languageOptions: { globals: globals.node },
   },

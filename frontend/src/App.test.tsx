@@ -1,8 +1,11 @@
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import { MemoryRouter, useLocation } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
-import { init } from './tracker';
+// The lazily loaded routes, loaded up front so that React.lazy resolves them at once under fake timers.
+import './components/AdminPage';
+import './components/LoginPage';
 
 declare global {
   var IS_REACT_ACT_ENVIRONMENT: boolean | undefined;
@@ -94,7 +97,6 @@ beforeEach(() => {
       return handler ? handler(url, init) : json(404, { error: { code: 'not_found', message: 'nope' } });
     }),
   );
-  init({ site: 'default' });
   container = document.createElement('div');
   document.body.appendChild(container);
   root = createRoot(container);
@@ -107,8 +109,50 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+function Location() {
+  const location = useLocation();
+  return <span data-testid="location">{location.pathname}</span>;
+}
+
+function location(): string | null | undefined {
+  return byTestId('location')?.textContent;
+}
+
+async function open(path: string) {
+  act(() =>
+    root.render(
+      <MemoryRouter initialEntries={[path]}>
+        <App />
+        <Location />
+      </MemoryRouter>,
+    ),
+  );
+  await settle();
+}
+
+function click(element: Element | null) {
+  expect(element).not.toBeNull();
+  act(() => {
+    (element as HTMLElement).click();
+  });
+}
+
+interface SentEvent {
+  event: string;
+  site: string;
+  url?: string;
+  properties?: Record<string, unknown>;
+}
+
+/** Every event the page POSTed to the collector, in order. */
+function sentEvents(): SentEvent[] {
+  return calls
+    .filter((c) => c.url === '/api/events' && c.init?.method === 'POST')
+    .flatMap((c) => (JSON.parse(c.init?.body as string) as { events: SentEvent[] }).events);
+}
+
 async function signIn(password = 'admin') {
-  act(() => root.render(<App />));
+  await open('/login');
   const username = container.querySelector<HTMLInputElement>('input[name="username"]');
   const passwordInput = container.querySelector<HTMLInputElement>('input[name="password"]');
   expect(username).not.toBeNull();
@@ -116,22 +160,107 @@ async function signIn(password = 'admin') {
     setInput(username as HTMLInputElement, 'admin');
     setInput(passwordInput as HTMLInputElement, password);
   });
-  act(() => {
-    byTestId('login-submit')?.click();
-  });
+  click(byTestId('login-submit'));
   await settle();
 }
 
-describe('App', () => {
+describe('public dashboard', () => {
+  it('renders at / without signing in, and sends a page view to the demo site', async () => {
+    await open('/');
+    expect(byTestId('dashboard')).not.toBeNull();
+    expect(container.querySelector('h1')?.textContent).toContain('Ship your roadmap');
+    expect(container.querySelectorAll('[data-track]').length).toBeGreaterThan(15);
+    expect(calls.some((c) => c.url.startsWith('/api/auth') || c.url.startsWith('/api/analytics'))).toBe(false);
+    await settle(1000);
+    expect(sentEvents().map((e) => [e.event, e.site])).toEqual([['pageview', 'demo']]);
+  });
+
+  it('tracks a click on a data-track element with its properties', async () => {
+    await open('/');
+    click(byTestId('feature-automations'));
+    expect(byTestId('feature-automations')?.getAttribute('aria-expanded')).toBe('true');
+    click(byTestId('tab-engineering'));
+    click(byTestId('billing-yearly'));
+    expect(byTestId('price-pro')?.textContent).toBe('$10');
+    await settle(1000);
+    const events = sentEvents();
+    expect(events.map((e) => e.event)).toEqual(['pageview', 'feature_card', 'tab_select', 'billing_toggle']);
+    expect(events.every((e) => e.site === 'demo')).toBe(true);
+    expect(events[1].properties).toEqual({ feature: 'automations' });
+    expect(events[2].properties).toEqual({ tab: 'engineering' });
+  });
+
+  it('sends signup_start, signup_details and signup_complete through the sign-up steps', async () => {
+    await open('/');
+    click(byTestId('choose-enterprise'));
+    click(byTestId('signup-start'));
+    expect(byTestId('signup')?.getAttribute('data-step')).toBe('details');
+    // The details step checks its fields before moving on.
+    click(byTestId('signup-details'));
+    expect(byTestId('signup-error')?.textContent).toContain('name');
+    act(() => {
+      setInput(byTestId('signup-name') as HTMLInputElement, 'Ada');
+      setInput(byTestId('signup-email') as HTMLInputElement, 'ada@example.com');
+    });
+    click(byTestId('signup-details'));
+    expect(byTestId('signup')?.getAttribute('data-step')).toBe('complete');
+    click(byTestId('signup-complete'));
+    expect(byTestId('signup-done')?.textContent).toContain('Welcome aboard, Ada');
+    await settle(1000);
+    const events = sentEvents();
+    expect(events.map((e) => e.event)).toEqual([
+      'pageview',
+      'plan_selected',
+      'signup_start',
+      'signup_details',
+      'signup_complete',
+    ]);
+    expect(events.slice(2).map((e) => e.properties?.plan)).toEqual(['enterprise', 'enterprise', 'enterprise']);
+    expect(events[3].properties).toEqual({ plan: 'enterprise', team_size: '6-20' });
+    // Names and e-mail addresses stay on the page.
+    expect(JSON.stringify(events)).not.toContain('ada@example.com');
+  });
+
+  it('leads to /login with the Admin Panel button, and stops tracking there', async () => {
+    await open('/');
+    click(byTestId('admin-panel-link'));
+    await settle();
+    expect(location()).toBe('/login');
+    expect(container.querySelector('input[name="username"]')).not.toBeNull();
+    // Leaving the dashboard sends what was queued (the button's own click) at once.
+    expect(sentEvents().map((e) => e.event)).toEqual(['pageview', 'admin_panel_open']);
+    click(byTestId('back-to-dashboard'));
+    await settle();
+    expect(location()).toBe('/');
+    click(byTestId('admin-panel-link'));
+    await settle();
+    const before = sentEvents().length;
+    click(byTestId('login-submit'));
+    click(container.querySelector('h1'));
+    await settle(2000);
+    expect(sentEvents()).toHaveLength(before);
+  });
+});
+
+describe('sign-in and the admin panel', () => {
   it('shows the API’s message when the sign-in fails', async () => {
     await signIn('wrong');
     expect(byTestId('login-error')?.textContent).toBe('Invalid username or password.');
     expect((byTestId('login-submit') as HTMLButtonElement).disabled).toBe(false);
   });
 
-  it('signs in, shows the user and the overview', async () => {
+  it('sends a signed-out visitor of /admin to /login', async () => {
+    await open('/admin');
+    expect(location()).toBe('/login');
+    expect(container.querySelector('input[name="username"]')).not.toBeNull();
+    expect(calls.some((c) => c.url.startsWith('/api/'))).toBe(false);
+  });
+
+  it('signs in, goes to /admin, shows the user and the overview', async () => {
     await signIn();
     await settle(10);
+    expect(location()).toBe('/admin');
+    expect(byTestId('admin')).not.toBeNull();
     expect(byTestId('user-name')?.textContent).toBe('admin');
     expect(byTestId('user-email')?.textContent).toBe('admin@example.com');
     expect(byTestId('events-count')?.textContent).toBe('1,234');
@@ -181,7 +310,27 @@ describe('App', () => {
     expect(count()).toBe(before + 1);
   });
 
-  it('sends the test event at once and polls the overview after it', async () => {
+  it('goes straight to /admin from /login when already signed in', async () => {
+    await signIn();
+    await settle(10);
+    act(() => root.unmount());
+    root = createRoot(container);
+    await open('/login');
+    await settle(10);
+    expect(location()).toBe('/admin');
+    expect(byTestId('user-name')?.textContent).toBe('admin');
+  });
+
+  it('does not track itself: no page views, no clicks from the admin panel', async () => {
+    await signIn();
+    await settle(10);
+    click(container.querySelector('#overview-title'));
+    click(container.querySelector('.panel-status .button'));
+    await settle(3000);
+    expect(sentEvents()).toEqual([]);
+  });
+
+  it('sends the test event at once (to the playground site) and polls the overview after it', async () => {
     await signIn();
     await settle(10);
     const overviews = () => calls.filter((c) => c.url.startsWith('/api/analytics/overview')).length;
@@ -194,6 +343,7 @@ describe('App', () => {
       (c) => c.url === '/api/events' && (c.init?.body as string).includes('"button_click"'),
     );
     expect(post).toBeDefined();
+    expect(sentEvents().map((e) => [e.event, e.site])).toEqual([['button_click', 'playground']]);
     expect(byTestId('send-status')?.textContent).toContain('Accepted');
     await settle(3000);
     expect(overviews()).toBeGreaterThanOrEqual(before + 3);
@@ -204,6 +354,7 @@ describe('App', () => {
     await settle(10);
     routes['GET /api/analytics/overview'] = () => json(401, { error: { code: 'invalid_token', message: 'expired' } });
     await settle(5000);
+    expect(location()).toBe('/login');
     expect(container.querySelector('input[name="username"]')).not.toBeNull();
     expect(byTestId('user-name')).toBeNull();
   });
@@ -211,9 +362,9 @@ describe('App', () => {
   it('signs out', async () => {
     await signIn();
     await settle(10);
-    act(() => {
-      byTestId('sign-out')?.click();
-    });
+    click(byTestId('sign-out'));
+    await settle();
+    expect(location()).toBe('/login');
     expect(container.querySelector('input[name="username"]')).not.toBeNull();
     expect(localStorage.getItem('analytics.auth')).toBeNull();
   });

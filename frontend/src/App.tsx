@@ -1,30 +1,33 @@
-import { Dashboard } from './components/Dashboard';
-import { Header } from './components/Header';
-import { LoginForm } from './components/LoginForm';
-import { useSession } from './hooks/useSession';
+import { lazy, Suspense } from 'react';
+import { Route, Routes } from 'react-router';
+import { NotFound } from './components/NotFound';
+import { DashboardPage } from './components/site/DashboardPage';
 
-export const PRODUCT_NAME = 'Pulse Analytics';
+export { PRODUCT_NAME } from './lib/brand';
 
-export function App() {
-  const { session, reload, signOut } = useSession();
+// The public dashboard is the landing page and ships in the main bundle; the login page and the admin panel
+// (API client, overview, ...) load on demand, so a visitor of `/` never downloads them.
+const LoginPage = lazy(() => import('./components/LoginPage').then((m) => ({ default: m.LoginPage })));
+const AdminPage = lazy(() => import('./components/AdminPage').then((m) => ({ default: m.AdminPage })));
 
-  if (session.status === 'signed-out') return <LoginForm productName={PRODUCT_NAME} />;
-
+function PageLoading() {
   return (
-    <div className="app">
-      <Header productName={PRODUCT_NAME} user={session.status === 'signed-in' ? session.user : null} onSignOut={signOut} />
-      {session.status === 'error' ? (
-        <main className="dashboard">
-          <div className="banner error" role="alert">
-            <span>Could not load your profile: {session.error.message}</span>
-            <button type="button" className="button ghost small" onClick={reload}>
-              Retry
-            </button>
-          </div>
-        </main>
-      ) : (
-        <Dashboard />
-      )}
-    </div>
+    <main className="login-page" aria-busy="true">
+      <span className="spinner" aria-label="Loading" />
+    </main>
+  );
+}
+
+/** The routes; main.tsx puts them in a BrowserRouter, the tests in a MemoryRouter. */
+export function App() {
+  return (
+    <Suspense fallback={<PageLoading />}>
+      <Routes>
+        <Route path="/" element={<DashboardPage />} />
+        <Route path="/login" element={<LoginPage />} />
+        <Route path="/admin/*" element={<AdminPage />} />
+        <Route path="*" element={<NotFound />} />
+      </Routes>
+    </Suspense>
   );
 }

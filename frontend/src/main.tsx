@@ -1,16 +1,18 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router';
 import { App } from './App';
-import { init, pageview } from './tracker';
 import './styles.css';
 
-init({ site: import.meta.env.VITE_TRACKER_SITE || 'default' });
-pageview();
+// No tracker here: only the public dashboard (`/`) tracks, and it starts the tracker itself
+// (hooks/useDemoTracker.ts); the login page and the admin panel are never tracked.
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root element');
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <BrowserRouter>
+      <App />
+    </BrowserRouter>
   </StrictMode>,
 );

@@ -18,6 +18,7 @@ import {
   type EventContext,
   type Scheduler,
   type SendBatch,
+  type TrackerConfig,
   type TrackerEvent,
 } from './tracker';
 
@@ -431,6 +432,91 @@ describe('Tracker', () => {
     expect((JSON.parse(body as string) as { events: TrackerEvent[] }).events[0].event).toBe('about_to_leave');
     expect(tracker.pending).toBe(0);
     expect(send).not.toHaveBeenCalled();
+  });
+});
+
+describe('Tracker: links, URLs and SPA navigation (shared with t.js)', () => {
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    document.body.innerHTML = '';
+    history.replaceState(null, '', '/start');
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function makeTracker(config: Partial<TrackerConfig> = {}) {
+    const sent: TrackerEvent[][] = [];
+    const send = vi.fn<SendBatch>(async (events) => {
+      sent.push(events);
+      return { accepted: events.length, rejected: 0, retry: false };
+    });
+    const tracker = new Tracker({ site: 'shop', ...config }, send, manualScheduler().scheduler);
+    return { tracker, sent };
+  }
+
+  it('tracks outbound-link and file-download clicks', async () => {
+    const { tracker, sent } = makeTracker();
+    tracker.start();
+    document.body.innerHTML =
+      '<a id="out" href="https://partner.example/x?id=7&utm_source=a">o</a><a id="pdf" href="/f/report.pdf">p</a><a id="in" href="/about">i</a>';
+    const prevent = (event: Event) => event.preventDefault(); // happy-dom would follow the links
+    document.addEventListener('click', prevent, true);
+    for (const id of ['out', 'pdf', 'in']) {
+      document.getElementById(id)?.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+    }
+    document.removeEventListener('click', prevent, true);
+    tracker.stop();
+    await tracker.flush();
+    expect(sent[0].map((e) => [e.event, e.properties])).toEqual([
+      ['outbound_click', { url: 'https://partner.example/x?utm_source=a' }],
+      ['file_download', { url: 'http://localhost:3000/f/report.pdf' }],
+    ]);
+  });
+
+  it('strips query strings except utm_* from url by default, keeps them with stripQuery: false', async () => {
+    history.replaceState(null, '', '/p?email=a%40b.c&utm_source=x#frag');
+    const stripped = makeTracker();
+    stripped.tracker.pageview();
+    await stripped.tracker.flush();
+    expect(stripped.sent[0][0].url).toBe('http://localhost:3000/p?utm_source=x');
+    const full = makeTracker({ stripQuery: false });
+    full.tracker.pageview();
+    await full.tracker.flush();
+    expect(full.sent[0][0].url).toBe('http://localhost:3000/p?email=a%40b.c&utm_source=x#frag');
+  });
+
+  it('sends page views on SPA navigation only with trackNavigation: true', async () => {
+    vi.useFakeTimers();
+    const off = makeTracker();
+    off.tracker.start();
+    off.tracker.pageview();
+    history.pushState(null, '', '/off');
+    vi.advanceTimersByTime(1);
+    off.tracker.stop();
+    await off.tracker.flush();
+    expect(off.sent[0].map((e) => e.url)).toEqual(['http://localhost:3000/start']);
+
+    const on = makeTracker({ trackNavigation: true });
+    on.tracker.start();
+    on.tracker.pageview();
+    history.pushState(null, '', '/pricing');
+    history.replaceState(null, '', '/pricing?plan=pro'); // the same page once stripped
+    vi.advanceTimersByTime(1);
+    history.pushState(null, '', '/start');
+    window.dispatchEvent(new PopStateEvent('popstate'));
+    vi.advanceTimersByTime(1);
+    on.tracker.stop();
+    history.pushState(null, '', '/after-stop');
+    vi.advanceTimersByTime(1);
+    await on.tracker.flush();
+    expect(on.sent[0].map((e) => [e.event, e.url])).toEqual([
+      ['pageview', 'http://localhost:3000/off'],
+      ['pageview', 'http://localhost:3000/pricing'],
+      ['pageview', 'http://localhost:3000/start'],
+    ]);
   });
 });
 

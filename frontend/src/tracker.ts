@@ -10,7 +10,14 @@
 // POSTs `{"events":[...]}` as JSON (fetch with keepalive). On pagehide (and when the tab is hidden) what is
 // still queued leaves with navigator.sendBeacon. Clicks on any element with `data-track="event_name"` are
 // tracked; its `data-track-*` attributes become string properties (`data-track-plan-name="pro"` gives
-// `{plan_name: "pro"}`).
+// `{plan_name: "pro"}`), and so are outbound-link clicks (`outbound_click`) and file downloads
+// (`file_download`), each with `{url}`. URLs lose their query string except `utm_*`, and their hash unless it
+// is a hash route (`#/...`). With `trackNavigation: true`, SPA navigation (pushState, replaceState, popstate,
+// hashchange, back-forward cache) sends page views by itself.
+//
+// The same pieces (./tracker/core.ts) make the script tag any site can paste, dist/t.js: see ./tracker/t.ts.
+
+import { EVENT_NAME, cleanUrl, linkEvent, trackProps, uuid as coreUuid, watchNavigation } from './tracker/core';
 
 export type PropertyValue = string | number | boolean | null;
 export type Properties = Record<string, PropertyValue>;
@@ -45,6 +52,12 @@ export interface TrackerConfig {
   autoTrackClicks: boolean;
   /** Attempts for a batch that failed on the network, a 429 or a 5xx. */
   maxAttempts: number;
+  /** Track clicks on outbound links (`outbound_click`) and on file links (`file_download`). */
+  autoTrackLinks: boolean;
+  /** Send a page view on SPA navigation (pushState, replaceState, popstate, hashchange, bfcache restore). */
+  trackNavigation: boolean;
+  /** Report URLs and referrers without their query string (except `utm_*`) and hash (except `#/...`). */
+  stripQuery: boolean;
 }
 
 export const DEFAULT_CONFIG: TrackerConfig = {
@@ -55,11 +68,14 @@ export const DEFAULT_CONFIG: TrackerConfig = {
   sessionTimeoutMs: 30 * 60 * 1000,
   autoTrackClicks: true,
   maxAttempts: 3,
+  autoTrackLinks: true,
+  trackNavigation: false,
+  stripQuery: true,
 };
 
 /** Limits of the collector's event format. */
 export const LIMITS = {
-  eventName: /^[A-Za-z0-9 _.:/-]{1,128}$/,
+  eventName: EVENT_NAME,
   site: /^[A-Za-z0-9_.-]{1,64}$/,
   maxProperties: 50,
   maxPropertyString: 1024,
@@ -216,13 +232,7 @@ export function attributeToPropertyName(attribute: string): string {
 export function parseTrackElement(element: Element): { event: string; properties: Properties } | null {
   const event = element.getAttribute(TRACK_ATTRIBUTE)?.trim();
   if (!event || !isValidEventName(event)) return null;
-  const properties: Properties = {};
-  for (const attribute of Array.from(element.attributes)) {
-    const name = attribute.name.toLowerCase();
-    if (!name.startsWith(TRACK_PROPERTY_PREFIX)) continue;
-    const key = attributeToPropertyName(name);
-    if (key) properties[key] = attribute.value;
-  }
+  const properties: Properties = trackProps(element);
   return { event, properties };
 }
 
@@ -237,23 +247,7 @@ export function findTrackTarget(target: EventTarget | null): Element | null {
 }
 
 /** A version 4 UUID; crypto.randomUUID needs a secure context, getRandomValues does not. */
-export function uuid(): string {
-  const c = globalThis.crypto as Crypto | undefined;
-  if (c && typeof c.randomUUID === 'function') {
-    try {
-      return c.randomUUID();
-    } catch {
-      // not a secure context: fall through
-    }
-  }
-  const bytes = new Uint8Array(16);
-  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i += 1) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+export const uuid: () => string = coreUuid;
 
 // ---------------------------------------------------------------------------------------------------------
 // Batching
@@ -426,6 +420,17 @@ export function fetchSender(endpoint: string): SendBatch {
 // ---------------------------------------------------------------------------------------------------------
 // The tracker
 
+let navigationWatched = false;
+let navigationTarget: ((restored: boolean) => void) | null = null;
+
+/** The nearest `<a href>` at or above a click target. */
+function findLink(target: EventTarget | null): HTMLAnchorElement | null {
+  let node = target as Node | null;
+  while (node && node.nodeType !== 1) node = node.parentNode;
+  const element = node as Element | null;
+  return element && typeof element.closest === 'function' ? element.closest<HTMLAnchorElement>('a[href]') : null;
+}
+
 function safeStorage(kind: 'localStorage' | 'sessionStorage'): Storage | null {
   try {
     const storage = globalThis[kind];
@@ -442,6 +447,7 @@ export class Tracker {
   private memoryAnonymousId: string | null = null;
   private memorySession: SessionState | null = null;
   private detach: (() => void) | null = null;
+  private lastPageUrl: string | undefined;
 
   constructor(config: Partial<TrackerConfig> = {}, send?: SendBatch, scheduler?: Scheduler) {
     this.config = { ...DEFAULT_CONFIG, ...config };
@@ -514,8 +520,8 @@ export class Tracker {
       anonymousId: this.anonymousId,
       userId: this.userId,
       sessionId: this.touchSession(now),
-      url: globalThis.location?.href,
-      referrer: globalThis.document?.referrer || undefined,
+      url: this.reportedUrl(globalThis.location?.href),
+      referrer: this.reportedUrl(globalThis.document?.referrer),
       title: globalThis.document?.title || undefined,
       now: new Date(now),
       eventId: uuid(),
@@ -529,7 +535,19 @@ export class Tracker {
   }
 
   pageview(properties?: Record<string, unknown>): boolean {
+    this.lastPageUrl = this.reportedUrl(globalThis.location?.href);
     return this.track('pageview', properties);
+  }
+
+  /** A URL as events report it (see `stripQuery`). */
+  reportedUrl(url: string | undefined): string | undefined {
+    if (!url) return undefined;
+    return this.config.stripQuery ? cleanUrl(url) : url;
+  }
+
+  /** SPA navigation: a page view when the reported URL changed, or always when the page came back from bfcache. */
+  navigated(restored: boolean): void {
+    if (restored || this.reportedUrl(globalThis.location?.href) !== this.lastPageUrl) this.pageview();
   }
 
   /** Sends what is queued now. */
@@ -567,20 +585,36 @@ export class Tracker {
   start(): void {
     if (this.detach || typeof document === 'undefined') return;
     const onClick = (event: MouseEvent) => {
-      const element = findTrackTarget(event.target);
-      if (!element) return;
-      const parsed = parseTrackElement(element);
+      if (event.button > 1) return;
+      const element = event.type === 'click' && this.config.autoTrackClicks ? findTrackTarget(event.target) : null;
+      const parsed = element && parseTrackElement(element);
       if (parsed) this.track(parsed.event, parsed.properties);
+      const link = this.config.autoTrackLinks ? findLink(event.target) : null;
+      const made = link && linkEvent(link, globalThis.location?.host ?? '');
+      if (made) this.track(made[0], made[1]);
     };
     const onPageHide = () => this.flushWithBeacon();
     const onVisibility = () => {
       if (document.visibilityState === 'hidden') this.flushWithBeacon();
     };
-    if (this.config.autoTrackClicks) document.addEventListener('click', onClick, { capture: true });
+    document.addEventListener('click', onClick, { capture: true });
+    document.addEventListener('auxclick', onClick, { capture: true }); // middle click: link opened in a new tab
     window.addEventListener('pagehide', onPageHide);
     document.addEventListener('visibilitychange', onVisibility);
+    const onNavigate = (restored: boolean) => this.navigated(restored);
+    if (this.config.trackNavigation) {
+      if (!navigationWatched) {
+        navigationWatched = true;
+        // Patches history once for the page and forwards to the current tracker; a moment later, as a
+        // pushState comes before the app sets the new page's title.
+        watchNavigation((restored) => setTimeout(() => navigationTarget?.(restored), 0));
+      }
+      navigationTarget = onNavigate;
+    }
     this.detach = () => {
+      if (navigationTarget === onNavigate) navigationTarget = null;
       document.removeEventListener('click', onClick, { capture: true });
+      document.removeEventListener('auxclick', onClick, { capture: true });
       window.removeEventListener('pagehide', onPageHide);
       document.removeEventListener('visibilitychange', onVisibility);
     };

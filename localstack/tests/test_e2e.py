@@ -179,8 +179,22 @@ def test_the_frontend_is_served(stack):
     assert requests.get(f"{stack.url}/some/client/route", timeout=10).text == r.text
 
 
-def test_in_a_browser_the_button_moves_the_count(stack, tmp_path):
-    """Chromium signs in, reads the count, clicks the tracked button and sees the count rise."""
+def test_the_script_tag_tracker_in_a_browser(stack, token):
+    """`<script defer src="/t.js" data-site=...>` in Chromium: page views (SPA too), a data-track click and
+    pulse.track() reach the analytics API."""
+    r = requests.get(f"{stack.url}/t.js", timeout=10)
+    assert r.status_code == 200 and "javascript" in r.headers["content-type"] and len(r.content) < 8192
+    node = shutil.which("node")
+    site = f"tag-{uuid.uuid4().hex[:8]}"
+    proc = subprocess.run([node, "e2e/script-tag.mjs"], cwd=REPO / "frontend", capture_output=True, text=True,
+                          timeout=180, env=dict(os.environ, BASE_URL=stack.url, TOKEN=token, SITE=site))
+    print(proc.stdout[-3000:], proc.stderr[-3000:])
+    assert proc.returncode == 0 and "1 passed, 0 failed" in proc.stdout
+
+
+def test_in_a_browser_the_dashboard_flow(stack, tmp_path):
+    """Chromium clicks the public dashboard, opens the admin panel, fails and then succeeds to sign in, and sees
+    its clicks in the overview."""
     node = shutil.which("node")
     assert node and os.path.exists("/usr/bin/chromium"), "the test command installs Node and Chromium"
     shot = tmp_path / "dashboard.png"

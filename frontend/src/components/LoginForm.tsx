@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, login } from '../api';
 
 function loginErrorMessage(error: unknown): string {
@@ -12,7 +12,13 @@ function loginErrorMessage(error: unknown): string {
   return 'Something went wrong. Please try again.';
 }
 
-export function LoginForm({ productName }: { productName: string }) {
+interface LoginFormProps {
+  productName: string;
+  /** Shown under the form (a link back to the public dashboard). */
+  footer?: ReactNode;
+}
+
+export function LoginForm({ productName, footer }: LoginFormProps) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [pending, setPending] = useState(false);
@@ -25,7 +31,7 @@ export function LoginForm({ productName }: { productName: string }) {
     setError(null);
     try {
       await login(username.trim(), password);
-      // The stored token flips the app to the dashboard; this form unmounts.
+      // The stored token sends the login page on to the admin panel; this form unmounts.
     } catch (err) {
       setError(loginErrorMessage(err));
       setPending(false);
@@ -52,6 +58,8 @@ export function LoginForm({ productName }: { productName: string }) {
             value={username}
             onChange={(e) => setUsername(e.target.value)}
             disabled={pending}
+            aria-invalid={error !== null}
+            aria-describedby={error ? 'login-error' : undefined}
             data-testid="login-username"
           />
         </label>
@@ -65,12 +73,14 @@ export function LoginForm({ productName }: { productName: string }) {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             disabled={pending}
+            aria-invalid={error !== null}
+            aria-describedby={error ? 'login-error' : undefined}
             data-testid="login-password"
           />
         </label>
 
         {error && (
-          <p className="form-error" role="alert" data-testid="login-error">
+          <p className="form-error" id="login-error" role="alert" data-testid="login-error">
             {error}
           </p>
         )}
@@ -83,6 +93,7 @@ export function LoginForm({ productName }: { productName: string }) {
         >
           {pending ? 'Signing in…' : 'Sign in'}
         </button>
+        {footer}
       </form>
     </main>
   );

@@ -1,5 +1,7 @@
 import { useState } from 'react';
-import { flush, getTracker, track } from '../tracker';
+import { Link } from 'react-router';
+import { Tracker } from '../tracker';
+import { DEMO_SITE } from '../lib/brand';
 
 type SendStatus =
   | { kind: 'idle' }
@@ -7,29 +9,29 @@ type SendStatus =
   | { kind: 'accepted'; accepted: number; at: number }
   | { kind: 'failed'; message: string };
 
-const PLANS = [
-  { id: 'starter', name: 'Starter', blurb: 'For side projects' },
-  { id: 'pro', name: 'Pro', blurb: 'For growing products' },
-  { id: 'enterprise', name: 'Enterprise', blurb: 'For large teams' },
-] as const;
+/** The site test events go to: apart from the demo, so they never blur its numbers. */
+export const PLAYGROUND_SITE = 'playground';
 
 interface TrackerPlaygroundProps {
   /** Called once the collector accepted the test event. */
   onAccepted: () => void;
 }
 
-/** Elements a product team would tag: `data-track` clicks are picked up by the tracker on its own. */
+/**
+ * Sends a test event on request, with a tracker of its own that listens to nothing: the admin panel does not
+ * track its own clicks or page views into the sites it analyses.
+ */
 export function TrackerPlayground({ onAccepted }: TrackerPlaygroundProps) {
   const [status, setStatus] = useState<SendStatus>({ kind: 'idle' });
   const [clicks, setClicks] = useState(0);
-  const tracker = getTracker();
+  const [tracker] = useState(() => new Tracker({ site: PLAYGROUND_SITE, autoTrackClicks: false }));
 
   async function sendTestEvent() {
     setStatus({ kind: 'sending' });
     const next = clicks + 1;
     setClicks(next);
-    track('button_click', { button: 'send_test_event', source: 'dashboard', click: next });
-    const result = await flush();
+    tracker.track('button_click', { button: 'send_test_event', source: 'admin_playground', click: next });
+    const result = await tracker.flush();
     if (result.accepted > 0) {
       setStatus({ kind: 'accepted', accepted: result.accepted, at: Date.now() });
       onAccepted();
@@ -46,7 +48,8 @@ export function TrackerPlayground({ onAccepted }: TrackerPlaygroundProps) {
         <div>
           <h2 id="playground-title">Try the tracker</h2>
           <p className="muted">
-            Elements with <code>data-track</code> are tracked on click; events arrive in the overview within seconds.
+            Every click on the public <Link to="/">dashboard</Link> is tracked into site <code>{DEMO_SITE}</code>; events
+            arrive in the overview within seconds.
           </p>
         </div>
       </div>
@@ -55,7 +58,7 @@ export function TrackerPlayground({ onAccepted }: TrackerPlaygroundProps) {
         <div className="glass action-card">
           <h3>Send a test event</h3>
           <p className="muted small">
-            Tracks <code>button_click</code> and sends it right away.
+            Sends <code>button_click</code> to site <code>{PLAYGROUND_SITE}</code> right away.
           </p>
           <button
             type="button"
@@ -73,22 +76,16 @@ export function TrackerPlayground({ onAccepted }: TrackerPlaygroundProps) {
           </p>
         </div>
 
-        {PLANS.map((plan) => (
-          <button
-            key={plan.id}
-            type="button"
-            className="glass plan-card"
-            data-track="plan_selected"
-            data-track-plan={plan.id}
-            data-track-source="dashboard"
-          >
-            <span className="plan-name">{plan.name}</span>
-            <span className="muted small">{plan.blurb}</span>
-            <span className="plan-hint small">
-              <code>plan_selected</code> · plan={plan.id}
-            </span>
-          </button>
-        ))}
+        <div className="glass action-card">
+          <h3>Tag your own elements</h3>
+          <p className="muted small">
+            A click on an element with <code>data-track</code> becomes an event; its <code>data-track-*</code> attributes
+            become properties.
+          </p>
+          <pre className="snippet small">
+            <code>{'<button data-track="plan_selected"\n        data-track-plan="pro">Pro</button>'}</code>
+          </pre>
+        </div>
       </div>
 
       <dl className="tracker-ids small">
@@ -99,7 +96,7 @@ export function TrackerPlayground({ onAccepted }: TrackerPlaygroundProps) {
           </dd>
         </div>
         <div>
-          <dt>site</dt>
+          <dt>test site</dt>
           <dd>
             <code>{tracker.config.site}</code>
           </dd>

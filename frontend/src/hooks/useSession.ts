@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiError, getToken, logout, me, onAuthChange, type Me } from '../api';
-import { identify } from '../tracker';
 
 export type SessionState =
   | { status: 'signed-out' }
@@ -23,14 +22,11 @@ export function useSession(): { session: SessionState; reload: () => void; signO
   const key = `${token ?? ''}:${attempt}`;
 
   useEffect(() => {
-    if (!signedIn) {
-      identify(null);
-      return;
-    }
+    // The admin panel never tracks itself, so the user is not identified to the page's tracker.
+    if (!signedIn) return;
     const controller = new AbortController();
     me(controller.signal)
       .then((user) => {
-        identify(user.username);
         setResult({ key, state: { status: 'signed-in', user } });
       })
       .catch((error: unknown) => {

@@ -2,13 +2,14 @@ import { useOverview } from '../hooks/useOverview';
 import { OverviewPanel } from './OverviewPanel';
 import { TrackerPlayground } from './TrackerPlayground';
 
-export function Dashboard() {
+/** The admin panel's home: the overview cards and the tracker playground. */
+export function AdminOverview() {
   const overview = useOverview();
 
   return (
     <main className="dashboard">
       <div className="page-title">
-        <h1>Dashboard</h1>
+        <h1>Admin panel</h1>
       </div>
       <OverviewPanel
         data={overview.data}
