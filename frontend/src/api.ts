@@ -37,6 +37,39 @@ export interface AnalyticsQuery {
   compare?: 'previous' | 'year' | 'none';
   /** Event property filters, sent as `prop.<key>=<value>`. */
   props?: Record<string, string>;
+  /** Long-form filters, each `<dimension>:<op>:<value>`, sent as repeated `filter=` parameters. */
+  filter?: string[];
+}
+
+/** One bucket of GET /api/analytics/timeseries (`t` is the bucket start in `tz`). */
+export interface TimeseriesPoint {
+  t: string;
+  visitors: number;
+  visits: number;
+  pageviews: number;
+  events: number;
+}
+
+export interface Timeseries {
+  interval: 'minute' | 'hour' | 'day' | 'week' | 'month';
+  points: TimeseriesPoint[];
+}
+
+/** One row of GET /api/analytics/breakdown. */
+export interface BreakdownRow {
+  value: string;
+  visitors: number;
+  visits: number;
+  pageviews: number;
+  events: number;
+  bounce_rate: number;
+  visit_duration: number;
+}
+
+export interface Breakdown {
+  dimension: string;
+  rows: BreakdownRow[];
+  total_visitors: number;
 }
 
 /** The headline figures of a period (GET /api/analytics/overview). */
@@ -153,7 +186,10 @@ function paramValue(value: unknown): string | null {
   return null;
 }
 
-/** Builds a query string; empty values are left out, `props` become `prop.<key>=<value>`. */
+/**
+ * Builds a query string; empty values are left out, `props` become `prop.<key>=<value>`, arrays become
+ * repeated parameters.
+ */
 export function buildQuery(params: object = {}): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params) as [string, unknown][]) {
@@ -162,6 +198,11 @@ export function buildQuery(params: object = {}): string {
         const text = paramValue(propValue);
         if (text !== null) search.append(`prop.${prop}`, text);
       }
+      continue;
+    }
+    if (Array.isArray(value)) {
+      // Repeatable parameters (`filter`); an empty string is a real value here (e.g. `referrer:is:` = direct).
+      for (const item of value as unknown[]) if (typeof item === 'string') search.append(key, item);
       continue;
     }
     const text = paramValue(value);
@@ -275,4 +316,15 @@ export function me(signal?: AbortSignal): Promise<Me> {
 
 export function overview(params: AnalyticsQuery = {}, signal?: AbortSignal): Promise<Overview> {
   return request<Overview>(`/analytics/overview${buildQuery(params)}`, { signal });
+}
+
+export function timeseries(params: AnalyticsQuery & { interval?: Timeseries['interval'] } = {}, signal?: AbortSignal): Promise<Timeseries> {
+  return request<Timeseries>(`/analytics/timeseries${buildQuery(params)}`, { signal });
+}
+
+export function breakdown(
+  params: AnalyticsQuery & { dimension: string; limit?: number; offset?: number },
+  signal?: AbortSignal,
+): Promise<Breakdown> {
+  return request<Breakdown>(`/analytics/breakdown${buildQuery(params)}`, { signal });
 }

@@ -8,6 +8,8 @@ interface OverviewPanelProps {
   loading: boolean;
   updatedAt: number | null;
   onRetry: () => void;
+  /** What the figures cover, e.g. "Last 7 days, all sites". */
+  description?: string;
 }
 
 interface Metric {
@@ -28,14 +30,14 @@ const METRICS: readonly Metric[] = [
   { key: 'visit_duration', label: 'Visit duration', testId: 'visit-duration', format: formatDuration },
 ];
 
-export function OverviewPanel({ data, error, loading, updatedAt, onRetry }: OverviewPanelProps) {
+export function OverviewPanel({ data, error, loading, updatedAt, onRetry, description = 'Last 7 days, all sites' }: OverviewPanelProps) {
   return (
     <section className="panel" aria-labelledby="overview-title">
       <div className="panel-head">
         <div>
           <h2 id="overview-title">Overview</h2>
           <p className="muted">
-            Last 7 days, all sites · refreshes every 5 s
+            {description} · refreshes every 5 s
             {data?.approximate && (
               <span data-testid="overview-approximate" title="Visitor and visit counts are estimates at this volume">
                 {' '}

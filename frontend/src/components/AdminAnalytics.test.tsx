@@ -1,0 +1,234 @@
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { MemoryRouter, useLocation } from 'react-router';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../App';
+import './AdminPage';
+
+declare global {
+  var IS_REACT_ACT_ENVIRONMENT: boolean | undefined;
+}
+
+type Handler = (url: URL) => Response;
+
+function json(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+const METRICS = { visitors: 3, visits: 4, pageviews: 9, events: 1234, views_per_visit: 2.25, bounce_rate: 0.25, visit_duration: 30 };
+const OVERVIEW = { ...METRICS, approximate: false, from: '2026-03-24', to: '2026-03-30', compare: null };
+const NOW = new Date('2026-03-30T12:00:00Z');
+
+const ROWS: Record<string, { value: string; visitors: number }[]> = {
+  path: [
+    { value: '/pricing', visitors: 8 },
+    { value: '/', visitors: 4 },
+  ],
+  event: [{ value: '<script>alert(1)</script>', visitors: 2 }],
+  referrer: [
+    { value: 'news.example.com', visitors: 3 },
+    { value: 'javascript:alert(1)', visitors: 1 },
+  ],
+};
+
+let root: Root;
+let container: HTMLDivElement;
+let routes: Record<string, Handler>;
+let calls: URL[];
+
+function byTestId(id: string, scope: ParentNode = container): HTMLElement | null {
+  return scope.querySelector(`[data-testid="${id}"]`);
+}
+
+async function settle(ms = 0) {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
+
+function click(element: Element | null) {
+  expect(element).not.toBeNull();
+  act(() => {
+    (element as HTMLElement).click();
+  });
+}
+
+function Location() {
+  const location = useLocation();
+  return <span data-testid="location">{location.pathname + location.search}</span>;
+}
+
+async function open(path: string) {
+  act(() =>
+    root.render(
+      <MemoryRouter initialEntries={[path]}>
+        <App />
+        <Location />
+      </MemoryRouter>,
+    ),
+  );
+  await settle(10);
+  await settle(10);
+}
+
+function callsTo(route: string): URL[] {
+  return calls.filter((u) => u.pathname === `/api/analytics/${route}`);
+}
+
+beforeEach(() => {
+  globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  vi.setSystemTime(NOW);
+  localStorage.clear();
+  localStorage.setItem('analytics.auth', JSON.stringify({ token: 'tok', expiresAt: NOW.getTime() + 3600_000 }));
+  calls = [];
+  routes = {
+    '/api/auth/me': () =>
+      json(200, { username: 'admin', email: 'admin@example.com', role: 'admin', created_at: '2026-01-01T00:00:00Z' }),
+    '/api/analytics/overview': () => json(200, OVERVIEW),
+    '/api/analytics/timeseries': () =>
+      json(200, {
+        interval: 'day',
+        points: [
+          { t: '2026-03-28T00:00:00Z', visitors: 1, visits: 1, pageviews: 2, events: 3 },
+          { t: '2026-03-29T00:00:00Z', visitors: 5, visits: 6, pageviews: 11, events: 20 },
+          { t: '2026-03-30T00:00:00Z', visitors: 2, visits: 2, pageviews: 4, events: 6 },
+        ],
+      }),
+    '/api/analytics/breakdown': (url) => {
+      const dimension = url.searchParams.get('dimension') ?? '';
+      const rows = (ROWS[dimension] ?? []).map((r) => ({ ...METRICS, ...r }));
+      return json(200, { dimension, rows, total_visitors: 12 });
+    },
+  };
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (input: RequestInfo | URL) => {
+      const url = new URL(input instanceof Request ? input.url : input.toString(), 'http://localhost');
+      calls.push(url);
+      const handler = routes[url.pathname];
+      return handler ? handler(url) : json(404, { error: { code: 'not_found', message: 'nope' } });
+    }),
+  );
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  root = createRoot(container);
+});
+
+afterEach(() => {
+  act(() => root.unmount());
+  container.remove();
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+describe('admin analytics panels', () => {
+  it('keeps the overview cards and the user, and renders the chart from the time series', async () => {
+    await open('/admin');
+    expect(byTestId('user-name')?.textContent).toBe('admin');
+    expect(byTestId('events-count')?.textContent).toBe('1,234');
+    const chart = byTestId('timeseries-chart');
+    expect(chart).not.toBeNull();
+    expect(chart?.querySelectorAll('path[data-series]')).toHaveLength(2);
+    const cells = [...(byTestId('timeseries-table')?.querySelectorAll('tbody td') ?? [])].map((td) => td.textContent);
+    expect(cells).toEqual(['1', '2', '5', '11', '2', '4']);
+    // The default range: the last 7 days, today included.
+    const ts = callsTo('timeseries')[0];
+    expect(ts.searchParams.get('from')).toBe('2026-03-24');
+    expect(ts.searchParams.get('to')).toBe('2026-03-30');
+  });
+
+  it('renders a breakdown as bars, and shows the empty state where there are no rows', async () => {
+    await open('/admin');
+    const pages = byTestId('breakdown-path');
+    const rows = [...(pages?.querySelectorAll('[data-testid="breakdown-row"]') ?? [])];
+    expect(rows.map((r) => r.querySelector('.bar-label')?.textContent)).toEqual(['/pricing', '/']);
+    expect((rows[0].querySelector('.bar-fill') as HTMLElement).style.width).toBe('100%');
+    expect((rows[1].querySelector('.bar-fill') as HTMLElement).style.width).toBe('50%');
+    expect(byTestId('breakdown-browser-empty', byTestId('breakdown-browser') as HTMLElement)?.textContent).toBe(
+      'No data for this range',
+    );
+    const breakdowns = callsTo('breakdown').map((u) => u.searchParams.get('dimension'));
+    expect(breakdowns.sort()).toEqual(['browser', 'country', 'device', 'entry_page', 'event', 'path', 'referrer']);
+    expect(callsTo('breakdown').every((u) => u.searchParams.get('limit') === '10')).toBe(true);
+  });
+
+  it('shows an error with a retry in a panel whose request fails', async () => {
+    routes['/api/analytics/timeseries'] = () => json(503, { error: { code: 'query_timeout', message: 'Query took too long.' } });
+    await open('/admin');
+    await settle(5000);
+    expect(byTestId('timeseries-error')?.textContent).toContain('Query took too long.');
+    expect(byTestId('breakdown-path')?.querySelectorAll('[data-testid="breakdown-row"]')).toHaveLength(2);
+  });
+
+  it('adds a clicked row as a filter to the URL, and every next request carries it', async () => {
+    await open('/admin');
+    const before = calls.length;
+    click(byTestId('breakdown-path')?.querySelector('[data-testid="breakdown-row"]') ?? null);
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?filter=path%3Ais%3A%2Fpricing');
+    expect(byTestId('filter-chip')?.textContent).toContain('page is /pricing');
+    const next = calls.slice(before);
+    const routesHit = new Set(next.map((u) => u.pathname));
+    expect(routesHit).toEqual(
+      new Set(['/api/analytics/overview', '/api/analytics/timeseries', '/api/analytics/breakdown']),
+    );
+    expect(next.filter((u) => u.pathname === '/api/analytics/breakdown')).toHaveLength(7);
+    for (const url of next) expect(url.searchParams.getAll('filter')).toEqual(['path:is:/pricing']);
+
+    // Removing it widens the view again.
+    click(byTestId('filter-chip')?.querySelector('button') ?? null);
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin');
+    expect(byTestId('filter-bar')).toBeNull();
+  });
+
+  it('reads filters and the range from a shared URL', async () => {
+    await open('/admin?range=30d&filter=event:is:signup&filter=bogus');
+    expect(byTestId('range-30d')?.getAttribute('aria-pressed')).toBe('true');
+    expect(byTestId('filter-chip')?.textContent).toContain('event is signup');
+    const ts = callsTo('timeseries')[0];
+    expect(ts.searchParams.getAll('filter')).toEqual(['event:is:signup']);
+    expect(ts.searchParams.get('from')).toBe('2026-03-01');
+  });
+
+  it('changes the from/to of every request with the date preset, and keeps it in the URL', async () => {
+    await open('/admin');
+    const before = calls.length;
+    click(byTestId('range-30d'));
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?range=30d');
+    const next = calls.slice(before).filter((u) => u.pathname.startsWith('/api/analytics/'));
+    expect(next.length).toBeGreaterThanOrEqual(9);
+    for (const url of next) {
+      expect(url.searchParams.get('from')).toBe('2026-03-01');
+      expect(url.searchParams.get('to')).toBe('2026-03-30');
+    }
+    click(byTestId('range-today'));
+    await settle(10);
+    const today = callsTo('timeseries').at(-1);
+    expect(today?.searchParams.get('from')).toBe('2026-03-30');
+    expect(today?.searchParams.get('to')).toBe('2026-03-30');
+  });
+
+  it('shows attacker-controlled values as text and links only http(s) referrers', async () => {
+    await open('/admin');
+    const events = byTestId('breakdown-event') as HTMLElement;
+    expect(events.querySelector('.bar-label')?.textContent).toBe('<script>alert(1)</script>');
+    expect(container.querySelector('script')).toBeNull();
+    const links = [...(byTestId('breakdown-referrer')?.querySelectorAll('a') ?? [])].map((a) => a.getAttribute('href'));
+    expect(links).toEqual(['https://news.example.com/']);
+  });
+
+  it('refreshes the panels on demand, not on a timer', async () => {
+    await open('/admin');
+    const count = () => callsTo('timeseries').length;
+    const before = count();
+    await settle(60_000);
+    expect(count()).toBe(before);
+    click(byTestId('refresh-panels'));
+    await settle(10);
+    expect(count()).toBe(before + 1);
+    expect(callsTo('breakdown').length).toBe(14);
+  });
+});

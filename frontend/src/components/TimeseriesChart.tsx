@@ -1,0 +1,105 @@
+import { AxisBottom, AxisLeft } from '@visx/axis';
+import { Group } from '@visx/group';
+import { scaleLinear, scaleTime } from '@visx/scale';
+import { LinePath } from '@visx/shape';
+import type { Timeseries } from '../api';
+import { formatCount } from '../lib/format';
+
+const WIDTH = 760;
+const HEIGHT = 240;
+const MARGIN = { top: 12, right: 16, bottom: 28, left: 44 };
+
+const SERIES = [
+  { key: 'visitors', label: 'Visitors', colour: 'var(--accent-2)' },
+  { key: 'pageviews', label: 'Page views', colour: 'var(--accent)' },
+] as const;
+
+function bucketLabel(t: string, interval: Timeseries['interval']): string {
+  const date = new Date(t);
+  if (Number.isNaN(date.getTime())) return t;
+  if (interval === 'minute' || interval === 'hour') {
+    return date.toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+  }
+  if (interval === 'month') return date.toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return date.toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+/** Visitors and page views per bucket, as an SVG line chart (visx), with the figures as a table for screen readers. */
+export function TimeseriesChart({ data }: { data: Timeseries }) {
+  const points = data.points.map((p) => ({ ...p, date: new Date(p.t) }));
+  const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
+  const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const max = Math.max(1, ...points.flatMap((p) => [p.visitors, p.pageviews]));
+  const first = points[0]?.date ?? new Date(0);
+  const last = points[points.length - 1]?.date ?? first;
+  const x = scaleTime({ domain: [first, last.getTime() === first.getTime() ? new Date(first.getTime() + 1) : last], range: [0, innerWidth] });
+  const y = scaleLinear({ domain: [0, max], range: [innerHeight, 0], nice: true });
+
+  return (
+    <figure className="chart" data-testid="timeseries-chart">
+      <div className="chart-legend" aria-hidden="true">
+        {SERIES.map((s) => (
+          <span key={s.key} className="legend-item">
+            <span className="legend-swatch" style={{ background: s.colour }} />
+            {s.label}
+          </span>
+        ))}
+      </div>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" role="img" aria-label="Visitors and page views over time">
+        <Group left={MARGIN.left} top={MARGIN.top}>
+          {y.ticks(4).map((tick) => (
+            <line key={tick} x1={0} x2={innerWidth} y1={y(tick)} y2={y(tick)} className="chart-grid" />
+          ))}
+          {SERIES.map((s) => (
+            <LinePath
+              key={s.key}
+              data={points}
+              x={(p) => x(p.date)}
+              y={(p) => y(p[s.key])}
+              stroke={s.colour}
+              strokeWidth={2}
+              fill="none"
+              data-series={s.key}
+            />
+          ))}
+          <AxisLeft
+            scale={y}
+            numTicks={4}
+            hideAxisLine
+            hideTicks
+            tickFormat={(v) => formatCount(Number(v))}
+            tickLabelProps={{ fill: 'var(--muted)', fontSize: 11 }}
+          />
+          <AxisBottom
+            top={innerHeight}
+            scale={x}
+            numTicks={6}
+            hideTicks
+            stroke="var(--glass-border)"
+            tickFormat={(v) => bucketLabel((v as Date).toISOString(), data.interval)}
+            tickLabelProps={{ fill: 'var(--muted)', fontSize: 11 }}
+          />
+        </Group>
+      </svg>
+      <table className="sr-only" data-testid="timeseries-table">
+        <caption>Visitors and page views per {data.interval}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{data.interval}</th>
+            <th scope="col">Visitors</th>
+            <th scope="col">Page views</th>
+          </tr>
+        </thead>
+        <tbody>
+          {points.map((p) => (
+            <tr key={p.t}>
+              <th scope="row">{bucketLabel(p.t, data.interval)}</th>
+              <td>{p.visitors}</td>
+              <td>{p.pageviews}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
