@@ -418,9 +418,10 @@ impl From<CountsRow> for Counts {
     }
 }
 
+/// Counts of one bucket (`K = i64`, its start) or one breakdown value (`K = String`).
 #[derive(Row, Deserialize)]
-struct KeyedCounts {
-    key: i64,
+struct Keyed<K> {
+    key: K,
     visitors: u64,
     visits: u64,
     pageviews: u64,
@@ -429,15 +430,18 @@ struct KeyedCounts {
     duration_ms: u64,
 }
 
-#[derive(Row, Deserialize)]
-struct ValueCounts {
-    value: String,
-    visitors: u64,
-    visits: u64,
-    pageviews: u64,
-    events: u64,
-    bounces: u64,
-    duration_ms: u64,
+impl<K> From<Keyed<K>> for (K, Counts) {
+    fn from(r: Keyed<K>) -> Self {
+        let counts = Counts {
+            visitors: r.visitors,
+            visits: r.visits,
+            pageviews: r.pageviews,
+            events: r.events,
+            bounces: r.bounces,
+            duration_ms: r.duration_ms,
+        };
+        (r.key, counts)
+    }
 }
 
 #[derive(Row, Deserialize)]
@@ -564,22 +568,15 @@ impl ClickHouse {
             "SELECT toInt64(b) AS key, {FIGURES}, sum(b_pv) AS pageviews, sum(b_n) AS events \
              FROM ({inner}) ARRAY JOIN bm.1 AS b, bm.2 AS b_n, bm.3 AS b_pv GROUP BY b"
         );
-        let rows: Vec<KeyedCounts> = sql.query(self).fetch_all().await.map_err(read_error)?;
+        let rows: Vec<Keyed<i64>> = sql.query(self).fetch_all().await.map_err(read_error)?;
         let mut out = vec![Counts::default(); buckets.len()];
-        for r in rows {
+        for (key, counts) in rows.into_iter().map(<(i64, Counts)>::from) {
             // The bucket whose start is the last one at or before the key (robust to a zone
             // database that floors a DST-less midnight a little differently).
-            let i = buckets.partition_point(|b| b.unix_timestamp() <= r.key);
-            if i == 0 {
-                continue;
+            let i = buckets.partition_point(|b| b.unix_timestamp() <= key);
+            if i > 0 {
+                out[i - 1] += counts;
             }
-            let c = &mut out[i - 1];
-            c.visitors += r.visitors;
-            c.visits += r.visits;
-            c.pageviews += r.pageviews;
-            c.events += r.events;
-            c.bounces += r.bounces;
-            c.duration_ms += r.duration_ms;
         }
         Ok(out)
     }
@@ -596,13 +593,13 @@ impl ClickHouse {
         let body = if dimension.is_visit_level() {
             let inner = visits(q, source, Extra::VisitValue(dimension), &mut sql);
             format!(
-                "SELECT value, {FIGURES}, sum(m_pv) AS pageviews, sum(m_n) AS events \
+                "SELECT value AS key, {FIGURES}, sum(m_pv) AS pageviews, sum(m_n) AS events \
                  FROM ({inner}) GROUP BY value"
             )
         } else {
             let inner = visits(q, source, Extra::EventValues(dimension), &mut sql);
             format!(
-                "SELECT value, {FIGURES}, sum(b_pv) AS pageviews, sum(b_n) AS events \
+                "SELECT value AS key, {FIGURES}, sum(b_pv) AS pageviews, sum(b_n) AS events \
                  FROM ({inner}) ARRAY JOIN bm.1 AS value, bm.2 AS b_n, bm.3 AS b_pv GROUP BY value"
             )
         };
@@ -610,23 +607,8 @@ impl ClickHouse {
         sql.text = format!(
             "{body} ORDER BY visitors DESC, events DESC, value LIMIT {limit} OFFSET {offset}"
         );
-        let rows: Vec<ValueCounts> = sql.query(self).fetch_all().await.map_err(read_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    r.value,
-                    Counts {
-                        visitors: r.visitors,
-                        visits: r.visits,
-                        pageviews: r.pageviews,
-                        events: r.events,
-                        bounces: r.bounces,
-                        duration_ms: r.duration_ms,
-                    },
-                )
-            })
-            .collect())
+        let rows: Vec<Keyed<String>> = sql.query(self).fetch_all().await.map_err(read_error)?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 }
 
