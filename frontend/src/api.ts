@@ -13,6 +13,25 @@ export interface Me extends User {
   created_at: string;
 }
 
+/** A user as GET /api/users lists it. */
+export interface UserRecord extends User {
+  created_at: string;
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  password: string;
+  role: Role;
+}
+
+/** PATCH /api/users/{username}: any of these. */
+export interface UserChange {
+  email?: string;
+  role?: Role;
+  password?: string;
+}
+
 export interface LoginResponse {
   access_token: string;
   token_type: 'Bearer';
@@ -257,11 +276,16 @@ interface RequestOptions {
   body?: unknown;
   /** Send the stored bearer token; a 401 then signs the user out. Default true. */
   auth?: boolean;
+  /**
+   * Whether a 401 signs the user out (default true). False where a 401 means a wrong password typed in a
+   * form (POST /api/auth/password), not an ended session.
+   */
+  signOutOn401?: boolean;
   signal?: AbortSignal;
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = 'GET', body, auth = true, signal } = options;
+  const { method = 'GET', body, auth = true, signOutOn401 = true, signal } = options;
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth) {
@@ -289,7 +313,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
   if (!response.ok) {
     const error = await errorFromResponse(response);
-    if (auth && response.status === 401) logout();
+    if (auth && signOutOn401 && response.status === 401) logout();
     throw error;
   }
   if (response.status === 204) return undefined as T;
@@ -327,4 +351,138 @@ export function breakdown(
   signal?: AbortSignal,
 ): Promise<Breakdown> {
   return request<Breakdown>(`/analytics/breakdown${buildQuery(params)}`, { signal });
+}
+
+/** One step of GET /api/analytics/funnel. */
+export interface FunnelStep {
+  step: string;
+  visitors: number;
+  /** From the first step, 0..1. */
+  conversion: number;
+  /** Share of the previous step's visitors who did not reach this one, 0..1. */
+  dropoff: number;
+  median_seconds_from_previous: number | null;
+}
+
+export interface Funnel {
+  steps: FunnelStep[];
+}
+
+/** `steps`: 2–10 event names, or `path:/x` for a page view of that path; `window` in seconds. */
+export function funnel(params: AnalyticsQuery & { steps: string[]; window?: number }, signal?: AbortSignal): Promise<Funnel> {
+  const { steps, ...rest } = params;
+  return request<Funnel>(`/analytics/funnel${buildQuery({ ...rest, steps: steps.join(',') })}`, { signal });
+}
+
+export type RetentionPeriod = 'day' | 'week' | 'month';
+
+export interface Cohort {
+  /** The cohort's first day (local date, YYYY-MM-DD). */
+  start: string;
+  size: number;
+  /** Visitors of the cohort seen again in period 0, 1, ... (only periods that have begun). */
+  retained: number[];
+}
+
+export interface Retention {
+  cohorts: Cohort[];
+}
+
+export function retention(
+  params: AnalyticsQuery & { start_event?: string; return_event?: string; period?: RetentionPeriod; periods?: number },
+  signal?: AbortSignal,
+): Promise<Retention> {
+  return request<Retention>(`/analytics/retention${buildQuery(params)}`, { signal });
+}
+
+export interface LiveEvent {
+  event: string;
+  site: string;
+  timestamp: string;
+  path: string;
+  title: string;
+  referrer: string;
+  browser: string;
+  os: string;
+  device: string;
+  country: string;
+}
+
+export interface Live {
+  window_seconds: number;
+  visitors: number;
+  events: number;
+  pages: { path: string; visitors: number }[];
+  recent: LiveEvent[];
+}
+
+export function live(params: { site?: string } = {}, signal?: AbortSignal): Promise<Live> {
+  return request<Live>(`/analytics/live${buildQuery(params)}`, { signal });
+}
+
+export interface SiteSummary {
+  site: string;
+  events: number;
+  visitors_30d: number;
+  last_seen: string | null;
+}
+
+export function sites(signal?: AbortSignal): Promise<{ sites: SiteSummary[] }> {
+  return request<{ sites: SiteSummary[] }>('/analytics/sites', { signal });
+}
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+/**
+ * GET /api/analytics/export (admin): the raw events of a query as a file. Returned as a Blob to save; an API
+ * error (403, 413 over the buffered size, 503) is thrown as an ApiError.
+ */
+export async function exportEvents(params: AnalyticsQuery & { format: ExportFormat }, signal?: AbortSignal): Promise<Blob> {
+  const token = getToken();
+  if (!token) {
+    logout();
+    throw new ApiError(401, 'unauthenticated', 'Please sign in.');
+  }
+  let response: Response;
+  try {
+    response = await fetch(`/api/analytics/export${buildQuery(params)}`, {
+      headers: { Authorization: `Bearer ${token}` },
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
+  }
+  if (!response.ok) {
+    const error = await errorFromResponse(response);
+    if (response.status === 401) logout();
+    throw error;
+  }
+  return response.blob();
+}
+
+/** POST /api/auth/password. It ends every session of the user, this one included: sign in again after it. */
+export function changePassword(current_password: string, new_password: string): Promise<void> {
+  return request<void>('/auth/password', {
+    method: 'POST',
+    body: { current_password, new_password },
+    signOutOn401: false,
+  });
+}
+
+export function listUsers(signal?: AbortSignal): Promise<{ users: UserRecord[] }> {
+  return request<{ users: UserRecord[] }>('/users', { signal });
+}
+
+export function createUser(user: NewUser): Promise<{ user: UserRecord }> {
+  return request<{ user: UserRecord }>('/users', { method: 'POST', body: user });
+}
+
+export function updateUser(username: string, change: UserChange): Promise<{ user: UserRecord }> {
+  return request<{ user: UserRecord }>(`/users/${encodeURIComponent(username)}`, { method: 'PATCH', body: change });
+}
+
+export function deleteUser(username: string): Promise<void> {
+  return request<void>(`/users/${encodeURIComponent(username)}`, { method: 'DELETE' });
 }

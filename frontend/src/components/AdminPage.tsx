@@ -1,15 +1,21 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState } from 'react';
-import { Navigate, useLocation } from 'react-router';
+import { useState, type ReactNode } from 'react';
+import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { ApiError } from '../api';
 import { useSession } from '../hooks/useSession';
 import { PRODUCT_NAME } from '../lib/brand';
+import { AccountView } from './account/AccountView';
+import { AdminNav } from './AdminNav';
 import { AdminOverview } from './AdminOverview';
+import { FunnelsView } from './funnel/FunnelsView';
 import { Header } from './Header';
+import { LiveView } from './live/LiveView';
+import { RetentionView } from './retention/RetentionView';
+import { UsersView } from './users/UsersView';
 
 /**
  * The admin panel's cache of analytics answers: fresh for 30 s, refetched on window focus or on demand
- * (never on a timer: only the overview polls), one retry for failures that are not the client's fault.
+ * (never on a timer: only the live view polls), one retry for failures that are not the client's fault.
  */
 function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -23,7 +29,34 @@ function createQueryClient(): QueryClient {
   });
 }
 
-/** `/admin`: only for a signed-in user; signing out (or a 401) leads back to `/login`. Never tracked. */
+function AdminOnly({ children, isAdmin }: { children: ReactNode; isAdmin: boolean }) {
+  if (isAdmin) return <>{children}</>;
+  return (
+    <main className="dashboard">
+      <div className="banner" role="alert" data-testid="admin-only">
+        <span>Only an admin manages users. Ask an admin of this installation if you need an account changed.</span>
+      </div>
+    </main>
+  );
+}
+
+function AdminNotFound() {
+  return (
+    <main className="dashboard">
+      <div className="banner" role="alert" data-testid="admin-not-found">
+        <span>There is no such page in the admin panel.</span>
+        <Link to="/admin" className="button ghost small">
+          Go to the overview
+        </Link>
+      </div>
+    </main>
+  );
+}
+
+/**
+ * `/admin/...`: only for a signed-in user; signing out (or a 401) leads back to `/login`. Never tracked.
+ * Sections: overview (index), funnels, retention, live, users (admin), account.
+ */
 export function AdminPage() {
   const { session, reload, signOut } = useSession();
   const location = useLocation();
@@ -47,7 +80,29 @@ export function AdminPage() {
         </main>
       ) : (
         <QueryClientProvider client={queryClient}>
-          <AdminOverview />
+          <AdminNav role={session.status === 'signed-in' ? session.user.role : null} />
+          {session.status === 'signed-in' ? (
+            <Routes>
+              <Route index element={<AdminOverview />} />
+              <Route path="funnels" element={<FunnelsView />} />
+              <Route path="retention" element={<RetentionView />} />
+              <Route path="live" element={<LiveView />} />
+              <Route
+                path="users"
+                element={
+                  <AdminOnly isAdmin={session.user.role === 'admin'}>
+                    <UsersView currentUser={session.user} />
+                  </AdminOnly>
+                }
+              />
+              <Route path="account" element={<AccountView user={session.user} />} />
+              <Route path="*" element={<AdminNotFound />} />
+            </Routes>
+          ) : (
+            <main className="dashboard" aria-busy="true">
+              <span className="spinner" aria-label="Loading" />
+            </main>
+          )}
         </QueryClientProvider>
       )}
     </div>
