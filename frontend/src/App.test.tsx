@@ -279,12 +279,12 @@ describe('sign-in and the admin panel', () => {
     expect(byTestId('bounce-rate')?.textContent).toBe('42%');
     expect(byTestId('bounce-rate')?.getAttribute('data-value')).toBe('0.4167');
     expect(byTestId('bounce-rate-change')?.textContent).toContain('\u221217%');
-    expect(byTestId('bounce-rate-change')?.getAttribute('title')).toBe('Previous period: 50%');
+    expect(byTestId('bounce-rate-change')?.getAttribute('title')).toBe('Compared period: 50%');
     // A falling bounce rate is good news: coloured as a rise in visitors is.
     expect(byTestId('bounce-rate-change')?.className).toContain('trend-up');
     expect(byTestId('visit-duration')?.textContent).toBe('1m 05s');
     expect(byTestId('visit-duration-change')?.textContent).toContain('+31%');
-    expect(byTestId('visit-duration-change')?.getAttribute('title')).toBe('Previous period: 50s');
+    expect(byTestId('visit-duration-change')?.getAttribute('title')).toBe('Compared period: 50s');
     expect(byTestId('sessions-count')).toBeNull();
     expect(byTestId('overview-approximate')).toBeNull();
     const overviewCall = calls.find((c) => c.url.startsWith('/api/analytics/overview'));
@@ -301,13 +301,23 @@ describe('sign-in and the admin panel', () => {
     expect(byTestId('overview-approximate')).not.toBeNull();
   });
 
-  it('refreshes the overview every 5 s', async () => {
+  it('does not poll the overview: it refreshes on demand and when the window regains focus', async () => {
     await signIn();
     await settle(10);
     const count = () => calls.filter((c) => c.url.startsWith('/api/analytics/overview')).length;
     const before = count();
-    await settle(5000);
+    await settle(60_000);
+    expect(count()).toBe(before);
+    click(container.querySelector('.panel-status .button'));
+    await settle(10);
     expect(count()).toBe(before + 1);
+    // Stale after 30 s: coming back to the tab loads it again.
+    await settle(31_000);
+    act(() => {
+      window.dispatchEvent(new Event('visibilitychange'));
+    });
+    await settle(10);
+    expect(count()).toBe(before + 2);
   });
 
   it('goes straight to /admin from /login when already signed in', async () => {
@@ -353,7 +363,8 @@ describe('sign-in and the admin panel', () => {
     await signIn();
     await settle(10);
     routes['GET /api/analytics/overview'] = () => json(401, { error: { code: 'invalid_token', message: 'expired' } });
-    await settle(5000);
+    click(container.querySelector('.panel-status .button'));
+    await settle(10);
     expect(location()).toBe('/login');
     expect(container.querySelector('input[name="username"]')).not.toBeNull();
     expect(byTestId('user-name')).toBeNull();

@@ -53,12 +53,32 @@ function click(element: Element | null) {
   });
 }
 
+function setValue(element: Element | null, value: string) {
+  expect(element).not.toBeNull();
+  const el = element as HTMLInputElement | HTMLSelectElement;
+  const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+  act(() => {
+    Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(el, value);
+    el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
+  });
+}
+
+function submit(form: Element | null) {
+  expect(form).not.toBeNull();
+  act(() => {
+    (form as HTMLFormElement).requestSubmit();
+  });
+}
+
 function Location() {
   const location = useLocation();
   return <span data-testid="location">{location.pathname + location.search}</span>;
 }
 
 async function open(path: string) {
+  // A fresh root: a MemoryRouter reads its initial entries only once.
+  act(() => root.unmount());
+  root = createRoot(container);
   act(() =>
     root.render(
       <MemoryRouter initialEntries={[path]}>
@@ -93,6 +113,13 @@ beforeEach(() => {
           { t: '2026-03-28T00:00:00Z', visitors: 1, visits: 1, pageviews: 2, events: 3 },
           { t: '2026-03-29T00:00:00Z', visitors: 5, visits: 6, pageviews: 11, events: 20 },
           { t: '2026-03-30T00:00:00Z', visitors: 2, visits: 2, pageviews: 4, events: 6 },
+        ],
+      }),
+    '/api/analytics/sites': () =>
+      json(200, {
+        sites: [
+          { site: 'demo', events: 10, visitors_30d: 3, last_seen: '2026-03-30T11:00:00Z' },
+          { site: 'shop', events: 5, visitors_30d: 2, last_seen: '2026-03-30T10:00:00Z' },
         ],
       }),
     '/api/analytics/breakdown': (url) => {
@@ -149,7 +176,8 @@ describe('admin analytics panels', () => {
       'No data for this range',
     );
     const breakdowns = callsTo('breakdown').map((u) => u.searchParams.get('dimension'));
-    expect(breakdowns.sort()).toEqual(['browser', 'country', 'device', 'entry_page', 'event', 'path', 'referrer']);
+    // One request per card: only the chosen tab of a card is loaded.
+    expect(breakdowns.sort()).toEqual(['browser', 'country', 'event', 'path', 'referrer']);
     expect(callsTo('breakdown').every((u) => u.searchParams.get('limit') === '10')).toBe(true);
   });
 
@@ -173,14 +201,14 @@ describe('admin analytics panels', () => {
     expect(routesHit).toEqual(
       new Set(['/api/analytics/overview', '/api/analytics/timeseries', '/api/analytics/breakdown']),
     );
-    expect(next.filter((u) => u.pathname === '/api/analytics/breakdown')).toHaveLength(7);
+    expect(next.filter((u) => u.pathname === '/api/analytics/breakdown')).toHaveLength(5);
     for (const url of next) expect(url.searchParams.getAll('filter')).toEqual(['path:is:/pricing']);
 
     // Removing it widens the view again.
     click(byTestId('filter-chip')?.querySelector('button') ?? null);
     await settle(10);
     expect(byTestId('location')?.textContent).toBe('/admin');
-    expect(byTestId('filter-bar')).toBeNull();
+    expect(byTestId('filter-chip')).toBeNull();
   });
 
   it('reads filters and the range from a shared URL', async () => {
@@ -199,7 +227,7 @@ describe('admin analytics panels', () => {
     await settle(10);
     expect(byTestId('location')?.textContent).toBe('/admin?range=30d');
     const next = calls.slice(before).filter((u) => u.pathname.startsWith('/api/analytics/'));
-    expect(next.length).toBeGreaterThanOrEqual(9);
+    expect(next.length).toBeGreaterThanOrEqual(7);
     for (const url of next) {
       expect(url.searchParams.get('from')).toBe('2026-03-01');
       expect(url.searchParams.get('to')).toBe('2026-03-30');
@@ -229,6 +257,106 @@ describe('admin analytics panels', () => {
     click(byTestId('refresh-panels'));
     await settle(10);
     expect(count()).toBe(before + 1);
-    expect(callsTo('breakdown').length).toBe(14);
+    expect(callsTo('breakdown').length).toBe(10);
+  });
+
+  it('switches the tab of a card, loads only that dimension, and keeps the choice in the URL', async () => {
+    await open('/admin');
+    const before = callsTo('breakdown').length;
+    click(byTestId('tab-exit_page'));
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?pages=exit_page');
+    const next = callsTo('breakdown').slice(before);
+    expect(next.map((u) => u.searchParams.get('dimension'))).toEqual(['exit_page']);
+    expect(byTestId('tab-exit_page')?.getAttribute('aria-selected')).toBe('true');
+    // A shared URL opens on the same tab.
+    await open('/admin?sources=utm_campaign&devices=os');
+    expect(byTestId('tab-utm_campaign')?.getAttribute('aria-selected')).toBe('true');
+    expect(byTestId('tab-os')?.getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('adds a filter with any operator of the API, and one on an event property', async () => {
+    await open('/admin');
+    click(byTestId('add-filter'));
+    setValue(byTestId('filter-dimension'), 'utm_source');
+    setValue(byTestId('filter-op'), 'not_contains');
+    setValue(byTestId('filter-value'), 'spam|ads');
+    submit(byTestId('filter-form'));
+    await settle(10);
+    expect(byTestId('filter-chip')?.textContent).toContain('UTM source does not contain spam|ads');
+    expect(callsTo('timeseries').at(-1)?.searchParams.getAll('filter')).toEqual(['utm_source:not_contains:spam|ads']);
+
+    click(byTestId('add-filter'));
+    setValue(byTestId('filter-dimension'), '__property');
+    setValue(byTestId('filter-property'), 'plan');
+    setValue(byTestId('filter-op'), 'matches');
+    setValue(byTestId('filter-value'), '^pro');
+    submit(byTestId('filter-form'));
+    await settle(10);
+    expect(callsTo('overview').at(-1)?.searchParams.getAll('filter')).toEqual([
+      'utm_source:not_contains:spam|ads',
+      'prop:plan:matches:^pro',
+    ]);
+    expect(container.querySelectorAll('[data-testid="filter-chip"]')[1]?.textContent).toContain('property plan matches ^pro');
+
+    // A key with a colon can't be sent: the form says so and adds nothing.
+    click(byTestId('add-filter'));
+    setValue(byTestId('filter-dimension'), '__property');
+    setValue(byTestId('filter-property'), 'a:b');
+    submit(byTestId('filter-form'));
+    expect(byTestId('filter-form')?.querySelector('[role="alert"]')?.textContent).toContain('without ":"');
+    expect(container.querySelectorAll('[data-testid="filter-chip"]')).toHaveLength(2);
+  });
+
+  it('takes a custom range of days', async () => {
+    await open('/admin');
+    click(byTestId('range-custom'));
+    setValue(byTestId('range-from'), '2026-02-01');
+    setValue(byTestId('range-to'), '2026-02-14');
+    submit(byTestId('range-form'));
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?range=custom&from=2026-02-01&to=2026-02-14');
+    const ts = callsTo('timeseries').at(-1);
+    expect(ts?.searchParams.get('from')).toBe('2026-02-01');
+    expect(ts?.searchParams.get('to')).toBe('2026-02-14');
+    expect(byTestId('range-custom')?.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('sends the time zone with every request and counts today in it', async () => {
+    // 2026-03-30T12:00Z is already the 31st on Kiritimati (UTC+14).
+    await open('/admin?range=today');
+    setValue(byTestId('tz-select'), 'Pacific/Kiritimati');
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?range=today&tz=Pacific%2FKiritimati');
+    const ts = callsTo('timeseries').at(-1);
+    expect(ts?.searchParams.get('tz')).toBe('Pacific/Kiritimati');
+    expect(ts?.searchParams.get('from')).toBe('2026-03-31');
+    expect(callsTo('breakdown').at(-1)?.searchParams.get('tz')).toBe('Pacific/Kiritimati');
+    // An unknown zone in a shared URL is dropped rather than turning every panel into a 400.
+    await open('/admin?tz=Mars/Olympus');
+    expect(callsTo('timeseries').at(-1)?.searchParams.get('tz')).toBeNull();
+  });
+
+  it('sends compare only to the overview, and picks a site from the sites list', async () => {
+    await open('/admin');
+    setValue(byTestId('compare-select'), 'year');
+    await settle(10);
+    expect(callsTo('overview').at(-1)?.searchParams.get('compare')).toBe('year');
+    expect(callsTo('timeseries').every((u) => !u.searchParams.has('compare'))).toBe(true);
+    const options = [...(byTestId('site-select')?.querySelectorAll('option') ?? [])].map((o) => o.textContent);
+    expect(options).toEqual(['All sites', 'demo', 'shop']);
+    setValue(byTestId('site-select'), 'shop');
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?site=shop&compare=year');
+    expect(callsTo('breakdown').at(-1)?.searchParams.get('site')).toBe('shop');
+  });
+
+  it('breaks down an event property by the key typed in', async () => {
+    await open('/admin');
+    setValue(byTestId('prop-key'), 'plan');
+    submit(byTestId('prop-show')?.closest('form') ?? null);
+    await settle(10);
+    expect(byTestId('location')?.textContent).toBe('/admin?prop=plan');
+    expect(callsTo('breakdown').at(-1)?.searchParams.get('dimension')).toBe('prop:plan');
   });
 });

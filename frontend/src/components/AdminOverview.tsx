@@ -1,6 +1,6 @@
 import { useAnalyticsView } from '../hooks/useAnalyticsView';
 import { useOverview } from '../hooks/useOverview';
-import { RANGE_PRESETS } from '../lib/view';
+import { rangeLabel } from '../lib/view';
 import { AnalyticsPanels } from './AnalyticsPanels';
 import { OverviewPanel } from './OverviewPanel';
 import { TrackerPlayground } from './TrackerPlayground';
@@ -12,21 +12,23 @@ import { ViewToolbar } from './ViewToolbar';
  */
 export function AdminOverview() {
   const { view, query, addFilter } = useAnalyticsView();
-  const overview = useOverview(query);
-  const rangeLabel = RANGE_PRESETS.find((p) => p.id === view.range)?.label ?? '';
+  const overview = useOverview(view.compare === 'previous' ? query : { ...query, compare: view.compare });
+  const range = rangeLabel(view);
+  const zone = view.tz ?? 'UTC';
   const scope = view.site ? `site ${view.site}` : 'all sites';
   const filtered = view.filters.length ? `, ${view.filters.length} filter${view.filters.length > 1 ? 's' : ''}` : '';
 
   return (
     <main className="dashboard">
-      <ViewToolbar title="Overview" />
+      <ViewToolbar title="Overview" showCompare />
       <OverviewPanel
         data={overview.data}
         error={overview.error}
         loading={overview.loading}
         updatedAt={overview.updatedAt}
         onRetry={overview.refresh}
-        description={`${rangeLabel}, ${scope}${filtered}`}
+        description={`${range} (${zone}), ${scope}${filtered}`}
+        compareLabel={view.compare === 'year' ? 'vs a year before' : 'vs previous period'}
       />
       <AnalyticsPanels view={view} query={query} onFilter={addFilter} />
       <TrackerPlayground onAccepted={overview.burst} />

@@ -1,66 +1,44 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { timeseries, type AnalyticsQuery } from '../api';
-import { displayValue, OP_LABELS, RANGE_PRESETS, type Filter, type RangeId, type View } from '../lib/view';
-import { BreakdownPanel, type BreakdownSpec } from './BreakdownPanel';
+import type { Filter, View } from '../lib/view';
+import { BreakdownCard, PropertyBreakdownCard, type BreakdownCardSpec } from './BreakdownPanel';
 import { PanelState } from './PanelState';
 import { TimeseriesChart } from './TimeseriesChart';
 
-export const BREAKDOWNS: readonly BreakdownSpec[] = [
-  { dimension: 'path', title: 'Top pages' },
-  { dimension: 'entry_page', title: 'Entry pages' },
-  { dimension: 'referrer', title: 'Referrers', emptyLabel: 'Direct / none' },
-  { dimension: 'browser', title: 'Browsers', emptyLabel: 'Unknown' },
-  { dimension: 'device', title: 'Devices', emptyLabel: 'Unknown' },
-  { dimension: 'country', title: 'Countries', emptyLabel: 'Unknown' },
-  { dimension: 'event', title: 'Events' },
+export const BREAKDOWN_CARDS: readonly BreakdownCardSpec[] = [
+  {
+    param: 'pages',
+    title: 'Pages',
+    tabs: [
+      { dimension: 'path', title: 'Top pages' },
+      { dimension: 'entry_page', title: 'Entry pages' },
+      { dimension: 'exit_page', title: 'Exit pages' },
+    ],
+  },
+  {
+    param: 'sources',
+    title: 'Sources',
+    tabs: [
+      { dimension: 'referrer', title: 'Referrers', emptyLabel: 'Direct / none' },
+      { dimension: 'utm_source', title: 'UTM source', emptyLabel: '(none)' },
+      { dimension: 'utm_medium', title: 'Medium', emptyLabel: '(none)' },
+      { dimension: 'utm_campaign', title: 'Campaign', emptyLabel: '(none)' },
+      { dimension: 'utm_term', title: 'Term', emptyLabel: '(none)' },
+      { dimension: 'utm_content', title: 'Content', emptyLabel: '(none)' },
+    ],
+  },
+  {
+    param: 'devices',
+    title: 'Devices',
+    tabs: [
+      { dimension: 'browser', title: 'Browsers', emptyLabel: 'Unknown' },
+      { dimension: 'os', title: 'OS', emptyLabel: 'Unknown' },
+      { dimension: 'device', title: 'Devices', emptyLabel: 'Unknown' },
+    ],
+  },
+  { param: 'countries', title: 'Countries', tabs: [{ dimension: 'country', title: 'Countries', emptyLabel: 'Unknown' }] },
+  { param: 'events', title: 'Events', tabs: [{ dimension: 'event', title: 'Events' }] },
 ];
-
-const DIMENSION_LABELS: Record<string, string> = Object.fromEntries(
-  BREAKDOWNS.map((b) => [b.dimension, b.title.replace(/^Top /, '').replace(/s$/, '').toLowerCase()]),
-);
-
-export function RangePicker({ value, onChange }: { value: RangeId; onChange: (range: RangeId) => void }) {
-  return (
-    <div className="segmented range-picker" role="group" aria-label="Date range">
-      {RANGE_PRESETS.map((preset) => (
-        <button
-          key={preset.id}
-          type="button"
-          className={`segment${preset.id === value ? ' active' : ''}`}
-          aria-pressed={preset.id === value}
-          data-testid={`range-${preset.id}`}
-          onClick={() => onChange(preset.id)}
-        >
-          {preset.label}
-        </button>
-      ))}
-    </div>
-  );
-}
-
-export function FilterBar({ filters, onRemove, onClear }: { filters: Filter[]; onRemove: (f: Filter) => void; onClear: () => void }) {
-  if (filters.length === 0) return null;
-  return (
-    <div className="filter-bar" data-testid="filter-bar" aria-label="Active filters" role="group">
-      {filters.map((filter) => {
-        const key = `${filter.dimension}:${filter.op}:${filter.value}`;
-        const dimension = DIMENSION_LABELS[filter.dimension] ?? filter.dimension;
-        const text = `${dimension} ${OP_LABELS[filter.op]} ${displayValue(filter.value) || '(none)'}`;
-        return (
-          <span key={key} className="filter-chip" data-testid="filter-chip">
-            <span className="filter-text">{text}</span>
-            <button type="button" className="filter-remove" aria-label={`Remove filter ${text}`} onClick={() => onRemove(filter)}>
-              ×
-            </button>
-          </span>
-        );
-      })}
-      <button type="button" className="button ghost small" onClick={onClear}>
-        Clear all
-      </button>
-    </div>
-  );
-}
 
 function TimeseriesPanel({ query }: { query: AnalyticsQuery }) {
   const result = useQuery({
@@ -105,9 +83,10 @@ export function AnalyticsPanels({ view, query, onFilter }: { view: View; query: 
       </div>
       <TimeseriesPanel query={query} />
       <div className="breakdown-grid" data-range={view.range}>
-        {BREAKDOWNS.map((spec) => (
-          <BreakdownPanel key={spec.dimension} spec={spec} query={query} onFilter={onFilter} />
+        {BREAKDOWN_CARDS.map((spec) => (
+          <BreakdownCard key={spec.param} spec={spec} query={query} onFilter={onFilter} />
         ))}
+        <PropertyBreakdownCard query={query} onFilter={onFilter} />
       </div>
     </>
   );

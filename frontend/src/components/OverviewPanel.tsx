@@ -10,6 +10,8 @@ interface OverviewPanelProps {
   onRetry: () => void;
   /** What the figures cover, e.g. "Last 7 days, all sites". */
   description?: string;
+  /** How the change badges read, e.g. "vs previous period". */
+  compareLabel?: string;
 }
 
 interface Metric {
@@ -30,14 +32,22 @@ const METRICS: readonly Metric[] = [
   { key: 'visit_duration', label: 'Visit duration', testId: 'visit-duration', format: formatDuration },
 ];
 
-export function OverviewPanel({ data, error, loading, updatedAt, onRetry, description = 'Last 7 days, all sites' }: OverviewPanelProps) {
+export function OverviewPanel({
+  data,
+  error,
+  loading,
+  updatedAt,
+  onRetry,
+  description = 'Last 7 days, all sites',
+  compareLabel = 'vs previous period',
+}: OverviewPanelProps) {
   return (
     <section className="panel" aria-labelledby="overview-title">
       <div className="panel-head">
         <div>
           <h2 id="overview-title">Overview</h2>
           <p className="muted">
-            {description} · refreshes every 5 s
+            {description} · refreshes when you come back to this tab
             {data?.approximate && (
               <span data-testid="overview-approximate" title="Visitor and visit counts are estimates at this volume">
                 {' '}
@@ -82,6 +92,7 @@ export function OverviewPanel({ data, error, loading, updatedAt, onRetry, descri
               format={metric.format}
               testId={metric.testId}
               lowerIsBetter={metric.lowerIsBetter}
+              compareLabel={compareLabel}
             />
           ))}
         </div>

@@ -10,11 +10,13 @@ interface StatCardProps {
   testId?: string;
   /** A fall is good news (bounce rate): the badge's colour follows that, not the sign. */
   lowerIsBetter?: boolean;
+  /** How the badge names the compared period (default "vs previous period"). */
+  compareLabel?: string;
 }
 
 const SWAPPED: Record<string, string> = { up: 'down', down: 'up' };
 
-export function StatCard({ label, value, previous, format = formatCount, testId, lowerIsBetter = false }: StatCardProps) {
+export function StatCard({ label, value, previous, format = formatCount, testId, lowerIsBetter = false, compareLabel = 'vs previous period' }: StatCardProps) {
   const change = value !== null && previous !== null ? percentChange(value, previous) : null;
   const colour = change && lowerIsBetter ? (SWAPPED[change.trend] ?? change.trend) : change?.trend;
   return (
@@ -30,10 +32,10 @@ export function StatCard({ label, value, previous, format = formatCount, testId,
       {change && previous !== null && (
         <span
           className={`stat-change trend-${colour}`}
-          title={`Previous period: ${format(previous)}`}
+          title={`Compared period: ${format(previous)}`}
           data-testid={testId ? `${testId}-change` : undefined}
         >
-          {change.label} <span className="muted">vs previous period</span>
+          {change.label} <span className="muted">{compareLabel}</span>
         </span>
       )}
     </div>

@@ -1,11 +1,12 @@
 import { useCallback, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
 import type { AnalyticsQuery } from '../api';
-import { formatFilter, parseView, rangeDates, writeView, type Filter, type RangeId, type View } from '../lib/view';
+import { formatFilter, parseView, rangeDates, writeView, type Compare, type Filter, type PresetId, type View } from '../lib/view';
 
 /**
  * The admin view's state, read from and written to the URL's query string (react-router's useSearchParams),
- * and the common analytics query parameters it stands for.
+ * and the common analytics query parameters it stands for. `query` leaves `compare` out: only the overview
+ * uses it, so the other panels' cache keys do not change with it.
  */
 export function useAnalyticsView() {
   const [params, setParams] = useSearchParams();
@@ -19,7 +20,17 @@ export function useAnalyticsView() {
     [setParams],
   );
 
-  const setRange = useCallback((range: RangeId) => update((v) => ({ ...v, range })), [update]);
+  const setRange = useCallback((range: PresetId) => update((v) => ({ ...v, range, custom: null })), [update]);
+
+  const setCustomRange = useCallback(
+    (from: string, to: string) =>
+      update((v) => ({ ...v, range: 'custom', custom: from <= to ? { from, to } : { from: to, to: from } })),
+    [update],
+  );
+
+  const setSite = useCallback((site: string | null) => update((v) => ({ ...v, site })), [update]);
+  const setTimeZone = useCallback((tz: string | null) => update((v) => ({ ...v, tz: tz === 'UTC' ? null : tz })), [update]);
+  const setCompare = useCallback((compare: Compare) => update((v) => ({ ...v, compare })), [update]);
 
   const addFilter = useCallback(
     (filter: Filter) =>
@@ -37,14 +48,15 @@ export function useAnalyticsView() {
 
   const clearFilters = useCallback(() => update((v) => ({ ...v, filters: [] })), [update]);
 
-  // The dates follow the day the view is looked at; recomputed when the view changes.
+  // The dates follow the day the view is looked at (in its time zone); recomputed when the view changes.
   const query = useMemo<AnalyticsQuery>(() => {
-    const { from, to } = rangeDates(view.range);
+    const { from, to } = rangeDates(view.range, new Date(), view.tz, view.custom);
     const q: AnalyticsQuery = { from, to };
+    if (view.tz) q.tz = view.tz;
     if (view.site) q.site = view.site;
     if (view.filters.length) q.filter = view.filters.map(formatFilter);
     return q;
   }, [view]);
 
-  return { view, query, setRange, addFilter, removeFilter, clearFilters };
+  return { view, query, setRange, setCustomRange, setSite, setTimeZone, setCompare, addFilter, removeFilter, clearFilters };
 }

@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useRef } from 'react';
 import { ApiError, overview, type AnalyticsQuery, type Overview } from '../api';
 
 export interface OverviewState {
@@ -13,66 +14,49 @@ export interface OverviewState {
 /** Delays (ms) of the extra refreshes after an event was accepted: the pipeline is asynchronous. */
 export const BURST_DELAYS = [500, 1000, 2000, 3000, 5000, 8000, 12000];
 
-/**
- * Loads GET /api/analytics/overview, refreshes it every `intervalMs`, and a few times in quick succession
- * after `burst()` (called when an event was just accepted).
- */
-export function useOverview(query: AnalyticsQuery = {}, intervalMs = 5000) {
-  const [state, setState] = useState<OverviewState>({ data: null, error: null, loading: true, updatedAt: null });
-  const queryKey = JSON.stringify(query);
-  const inFlight = useRef<AbortController | null>(null);
-  const burstTimers = useRef<ReturnType<typeof setTimeout>[]>([]);
-  const mounted = useRef(true);
+/** The keys of the panels an accepted event can change (everything but the live view, which polls anyway). */
+const PANELS = new Set(['overview', 'timeseries', 'breakdown']);
 
-  const load = useCallback(
-    async (force = false) => {
-      if (inFlight.current && !force) return; // one request at a time; the next tick tries again
-      inFlight.current?.abort();
-      const controller = new AbortController();
-      inFlight.current = controller;
-      setState((s) => (s.loading ? s : { ...s, loading: true }));
-      try {
-        const data = await overview(JSON.parse(queryKey) as AnalyticsQuery, controller.signal);
-        if (controller.signal.aborted || !mounted.current) return;
-        setState({ data, error: null, loading: false, updatedAt: Date.now() });
-      } catch (error) {
-        if (controller.signal.aborted || !mounted.current) return;
-        const apiError =
-          error instanceof ApiError ? error : new ApiError(0, 'unknown_error', 'Could not load the overview.');
-        setState((s) => ({ ...s, error: apiError, loading: false }));
-      } finally {
-        if (inFlight.current === controller) inFlight.current = null;
-      }
-    },
-    [queryKey],
-  );
+/**
+ * GET /api/analytics/overview through the admin panel's query cache: loaded when the view changes, refreshed on
+ * window focus or on demand (never on a timer), and a few times in quick succession after `burst()` (called
+ * when an event was just accepted) so that it shows up.
+ */
+export function useOverview(query: AnalyticsQuery = {}) {
+  const client = useQueryClient();
+  const result = useQuery({
+    queryKey: ['overview', query],
+    queryFn: ({ signal }) => overview(query, signal),
+  });
+  const burstTimers = useRef<ReturnType<typeof setTimeout>[]>([]);
 
   useEffect(() => {
-    mounted.current = true;
-    const first = setTimeout(() => void load(true), 0);
-    const timer = setInterval(() => {
-      if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
-      void load();
-    }, intervalMs);
     const timers = burstTimers.current;
     return () => {
-      mounted.current = false;
-      clearTimeout(first);
-      clearInterval(timer);
       timers.forEach(clearTimeout);
       timers.length = 0;
-      inFlight.current?.abort();
-      inFlight.current = null;
     };
-  }, [load, intervalMs]);
+  }, []);
 
-  const refresh = useCallback(() => void load(true), [load]);
+  const { refetch } = result;
+  const refresh = useCallback(() => void refetch(), [refetch]);
 
   const burst = useCallback(() => {
     burstTimers.current.forEach(clearTimeout);
     burstTimers.current.length = 0;
-    for (const delay of BURST_DELAYS) burstTimers.current.push(setTimeout(() => void load(true), delay));
-  }, [load]);
+    for (const delay of BURST_DELAYS) {
+      burstTimers.current.push(
+        setTimeout(() => void client.invalidateQueries({ predicate: (q) => PANELS.has(String(q.queryKey[0])) }), delay),
+      );
+    }
+  }, [client]);
 
+  const error = result.error ? (result.error instanceof ApiError ? result.error : new ApiError(0, 'unknown_error', 'Could not load the overview.')) : null;
+  const state: OverviewState = {
+    data: result.data ?? null,
+    error,
+    loading: result.isFetching,
+    updatedAt: result.dataUpdatedAt || null,
+  };
   return { ...state, refresh, burst };
 }

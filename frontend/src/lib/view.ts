@@ -1,5 +1,7 @@
-// The state of an admin view (date range, filters, site), kept in the URL's query string so that a view can
-// be shared or bookmarked: `?range=30d&filter=path:is:/pricing&site=demo`.
+// The state of an admin view (date range, filters, site, time zone, comparison), kept in the URL's query
+// string so that a view can be shared or bookmarked:
+// `?range=30d&filter=path:is:/pricing&site=demo&tz=Europe/Berlin&compare=year`, or a custom range
+// `?range=custom&from=2026-01-01&to=2026-01-31`.
 
 export const RANGE_PRESETS = [
   { id: 'today', label: 'Today', days: 1 },
@@ -8,7 +10,16 @@ export const RANGE_PRESETS = [
   { id: '90d', label: 'Last 90 days', days: 90 },
 ] as const;
 
-export type RangeId = (typeof RANGE_PRESETS)[number]['id'];
+export type PresetId = (typeof RANGE_PRESETS)[number]['id'];
+export type RangeId = PresetId | 'custom';
+
+export type Compare = 'previous' | 'year' | 'none';
+
+export const COMPARE_OPTIONS: readonly { id: Compare; label: string }[] = [
+  { id: 'previous', label: 'Previous period' },
+  { id: 'year', label: 'Year before' },
+  { id: 'none', label: 'No comparison' },
+];
 
 export const DEFAULT_RANGE: RangeId = '7d';
 
@@ -23,8 +34,29 @@ export interface Filter {
 
 export interface View {
   range: RangeId;
+  /** First and last day (`YYYY-MM-DD`, `to` inclusive) of a custom range; null for a preset. */
+  custom: { from: string; to: string } | null;
   filters: Filter[];
   site: string | null;
+  /** IANA time zone of days and buckets; null is the API's default, UTC. */
+  tz: string | null;
+  compare: Compare;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isDay(value: string | null): value is string {
+  return value !== null && DAY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
+}
+
+/** Whether the runtime knows the zone (an unknown one would make every request a 400). */
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const OPS: readonly FilterOp[] = ['is', 'is_not', 'contains', 'not_contains', 'matches', 'not_matches'];
@@ -65,24 +97,41 @@ export function displayValue(value: string): string {
 
 export function parseView(params: URLSearchParams): View {
   const rangeParam = params.get('range');
-  const range = RANGE_PRESETS.some((p) => p.id === rangeParam) ? (rangeParam as RangeId) : DEFAULT_RANGE;
+  let range: RangeId = RANGE_PRESETS.some((p) => p.id === rangeParam) ? (rangeParam as RangeId) : DEFAULT_RANGE;
+  let custom: View['custom'] = null;
+  const from = params.get('from');
+  const to = params.get('to');
+  if (rangeParam === 'custom' && isDay(from) && isDay(to)) {
+    range = 'custom';
+    custom = from <= to ? { from, to } : { from: to, to: from };
+  }
   const filters: Filter[] = [];
   for (const text of params.getAll('filter')) {
     const filter = parseFilter(text);
     if (filter && !filters.some((f) => formatFilter(f) === formatFilter(filter))) filters.push(filter);
   }
   const site = params.get('site') || null;
-  return { range, filters, site };
+  const tzParam = params.get('tz');
+  const tz = tzParam && tzParam !== 'UTC' && isTimeZone(tzParam) ? tzParam : null;
+  const compareParam = params.get('compare');
+  const compare: Compare = compareParam === 'year' || compareParam === 'none' ? compareParam : 'previous';
+  return { range, custom, filters, site, tz, compare };
 }
 
 /** Writes a view back into query parameters, keeping any other parameter as it was. */
 export function writeView(view: View, base: URLSearchParams = new URLSearchParams()): URLSearchParams {
   const params = new URLSearchParams(base);
-  params.delete('range');
-  params.delete('filter');
-  params.delete('site');
-  if (view.range !== DEFAULT_RANGE) params.set('range', view.range);
+  for (const key of ['range', 'from', 'to', 'filter', 'site', 'tz', 'compare']) params.delete(key);
+  if (view.range === 'custom' && view.custom) {
+    params.set('range', 'custom');
+    params.set('from', view.custom.from);
+    params.set('to', view.custom.to);
+  } else if (view.range !== DEFAULT_RANGE && view.range !== 'custom') {
+    params.set('range', view.range);
+  }
   if (view.site) params.set('site', view.site);
+  if (view.tz) params.set('tz', view.tz);
+  if (view.compare !== 'previous') params.set('compare', view.compare);
   for (const filter of view.filters) params.append('filter', formatFilter(filter));
   return params;
 }
@@ -91,11 +140,32 @@ function day(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** The range's first and last day (`YYYY-MM-DD`, UTC, `to` inclusive) as of `now`. */
-export function rangeDates(range: RangeId, now: Date = new Date()): { from: string; to: string } {
+/** Today's date (`YYYY-MM-DD`) in a time zone (UTC when null). */
+export function todayIn(tz: string | null, now: Date = new Date()): string {
+  if (!tz) return day(now);
+  // en-CA writes dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/**
+ * The view's first and last day (`YYYY-MM-DD`, `to` inclusive) as of `now`: a preset counts back from today in
+ * the view's time zone, a custom range is as written.
+ */
+export function rangeDates(range: RangeId, now: Date = new Date(), tz: string | null = null, custom: View['custom'] = null): { from: string; to: string } {
+  if (range === 'custom' && custom) return custom;
   const days = RANGE_PRESETS.find((p) => p.id === range)?.days ?? 7;
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
-  return { from: day(start), to: day(now) };
+  const today = todayIn(tz, now);
+  const [y, m, d] = today.split('-').map(Number);
+  const start = new Date(Date.UTC(y, m - 1, d - (days - 1)));
+  return { from: day(start), to: today };
+}
+
+/** How a view's range reads, e.g. "Last 7 days" or "2026-01-01 – 2026-01-31". */
+export function rangeLabel(view: Pick<View, 'range' | 'custom'>): string {
+  if (view.range === 'custom' && view.custom) {
+    return view.custom.from === view.custom.to ? view.custom.from : `${view.custom.from} – ${view.custom.to}`;
+  }
+  return RANGE_PRESETS.find((p) => p.id === view.range)?.label ?? '';
 }
 
 /** An http(s) URL for a value, or null: no other scheme (javascript:, data:, ...) ever becomes a link. */
