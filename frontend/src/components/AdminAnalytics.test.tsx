@@ -66,7 +66,7 @@ function setValue(element: Element | null, value: string) {
 function submit(form: Element | null) {
   expect(form).not.toBeNull();
   act(() => {
-    (form as HTMLFormElement).requestSubmit();
+    form?.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
   });
 }
 
@@ -358,5 +358,19 @@ describe('admin analytics panels', () => {
     await settle(10);
     expect(byTestId('location')?.textContent).toBe('/admin?prop=plan');
     expect(callsTo('breakdown').at(-1)?.searchParams.get('dimension')).toBe('prop:plan');
+  });
+
+  it('draws the compared period dashed on the chart, from the bounds the overview answers with', async () => {
+    const compare = { ...METRICS, from: '2026-03-17T00:00:00Z', to: '2026-03-24T00:00:00Z' };
+    routes['/api/analytics/overview'] = (url) =>
+      json(200, { ...OVERVIEW, compare: url.searchParams.get('compare') === 'none' ? null : compare });
+    await open('/admin');
+    const previous = callsTo('timeseries').find((u) => u.searchParams.get('from') === compare.from);
+    expect(previous?.searchParams.get('to')).toBe(compare.to);
+    expect(previous?.searchParams.get('interval')).toBe('day');
+    expect(byTestId('timeseries-chart')?.querySelector('path[data-compare="visitors"]')).not.toBeNull();
+    // No comparison: no second series.
+    await open('/admin?compare=none');
+    expect(byTestId('timeseries-chart')?.querySelector('path[data-compare]')).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { useAnalyticsView } from '../hooks/useAnalyticsView';
 import { useOverview } from '../hooks/useOverview';
 import { rangeLabel } from '../lib/view';
@@ -12,7 +13,8 @@ import { ViewToolbar } from './ViewToolbar';
  */
 export function AdminOverview() {
   const { view, query, addFilter } = useAnalyticsView();
-  const overview = useOverview(view.compare === 'previous' ? query : { ...query, compare: view.compare });
+  const overviewQuery = useMemo(() => (view.compare === 'previous' ? query : { ...query, compare: view.compare }), [query, view.compare]);
+  const overview = useOverview(overviewQuery);
   const range = rangeLabel(view);
   const zone = view.tz ?? 'UTC';
   const scope = view.site ? `site ${view.site}` : 'all sites';
@@ -30,7 +32,7 @@ export function AdminOverview() {
         description={`${range} (${zone}), ${scope}${filtered}`}
         compareLabel={view.compare === 'year' ? 'vs a year before' : 'vs previous period'}
       />
-      <AnalyticsPanels view={view} query={query} onFilter={addFilter} />
+      <AnalyticsPanels view={view} query={query} overviewQuery={overviewQuery} onFilter={addFilter} />
       <TrackerPlayground onAccepted={overview.burst} />
     </main>
   );

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { timeseries, type AnalyticsQuery } from '../api';
+import { overview, timeseries, type AnalyticsQuery } from '../api';
 import type { Filter, View } from '../lib/view';
 import { BreakdownCard, PropertyBreakdownCard, type BreakdownCardSpec } from './BreakdownPanel';
 import { PanelState } from './PanelState';
@@ -40,10 +40,26 @@ export const BREAKDOWN_CARDS: readonly BreakdownCardSpec[] = [
   { param: 'events', title: 'Events', tabs: [{ dimension: 'event', title: 'Events' }] },
 ];
 
-function TimeseriesPanel({ query }: { query: AnalyticsQuery }) {
+/**
+ * The time series of the view and, when the overview compares with another period, that period's series over
+ * the same buckets. The compared bounds come from the overview's answer (the same cache entry, no extra call).
+ */
+function TimeseriesPanel({ query, overviewQuery }: { query: AnalyticsQuery; overviewQuery: AnalyticsQuery }) {
   const result = useQuery({
     queryKey: ['timeseries', query],
     queryFn: ({ signal }) => timeseries(query, signal),
+  });
+  const compared = useQuery({
+    queryKey: ['overview', overviewQuery],
+    queryFn: ({ signal }) => overview(overviewQuery, signal),
+    enabled: overviewQuery.compare !== 'none',
+  }).data?.compare;
+  const interval = result.data?.interval;
+  const previousQuery = compared && interval && overviewQuery.compare !== 'none' ? { ...query, from: compared.from, to: compared.to, interval } : null;
+  const previous = useQuery({
+    queryKey: ['timeseries', previousQuery],
+    queryFn: ({ signal }) => timeseries(previousQuery ?? {}, signal),
+    enabled: previousQuery !== null,
   });
   const points = result.data?.points ?? [];
   const empty = points.every((p) => p.visitors === 0 && p.pageviews === 0);
@@ -57,14 +73,27 @@ function TimeseriesPanel({ query }: { query: AnalyticsQuery }) {
         empty={empty}
         onRetry={() => void result.refetch()}
       >
-        {result.data && <TimeseriesChart data={result.data} />}
+        {result.data && (
+          <TimeseriesChart data={result.data} previous={previousQuery ? (previous.data ?? null) : null} timeZone={query.tz ?? 'UTC'} />
+        )}
       </PanelState>
     </section>
   );
 }
 
 /** The chart and the breakdowns of a view; they refresh on window focus or on the Refresh button, never on a timer. */
-export function AnalyticsPanels({ view, query, onFilter }: { view: View; query: AnalyticsQuery; onFilter: (f: Filter) => void }) {
+export function AnalyticsPanels({
+  view,
+  query,
+  overviewQuery,
+  onFilter,
+}: {
+  view: View;
+  query: AnalyticsQuery;
+  /** The overview's query (with `compare`): the chart draws the compared period it answers with. */
+  overviewQuery: AnalyticsQuery;
+  onFilter: (f: Filter) => void;
+}) {
   const client = useQueryClient();
   return (
     <>
@@ -81,7 +110,7 @@ export function AnalyticsPanels({ view, query, onFilter }: { view: View; query: 
           Refresh charts
         </button>
       </div>
-      <TimeseriesPanel query={query} />
+      <TimeseriesPanel query={query} overviewQuery={overviewQuery} />
       <div className="breakdown-grid" data-range={view.range}>
         {BREAKDOWN_CARDS.map((spec) => (
           <BreakdownCard key={spec.param} spec={spec} query={query} onFilter={onFilter} />

@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { breakdown, type AnalyticsQuery, type BreakdownRow } from '../api';
 import { dimensionLabel, isPropertyKey } from '../lib/dimensions';
-import { formatCount } from '../lib/format';
+import { countryName, formatCount } from '../lib/format';
 import { literalValue, referrerUrl, type Filter } from '../lib/view';
 import { PanelState } from './PanelState';
 
@@ -164,7 +164,7 @@ export function BreakdownBars({ spec, query, onFilter }: { spec: BreakdownSpec; 
 }
 
 function BarRow({ row, max, spec, onFilter }: { row: BreakdownRow; max: number; spec: BreakdownSpec; onFilter: (f: Filter) => void }) {
-  const label = row.value === '' ? (spec.emptyLabel ?? '(none)') : row.value;
+  const label = row.value === '' ? (spec.emptyLabel ?? '(none)') : spec.dimension === 'country' ? countryName(row.value) : row.value;
   const link = spec.dimension === 'referrer' && row.value ? referrerUrl(row.value) : null;
   return (
     <li className="bar-row">

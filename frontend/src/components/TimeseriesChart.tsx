@@ -14,22 +14,38 @@ const SERIES = [
   { key: 'pageviews', label: 'Page views', colour: 'var(--accent)' },
 ] as const;
 
-function bucketLabel(t: string, interval: Timeseries['interval']): string {
-  const date = new Date(t);
-  if (Number.isNaN(date.getTime())) return t;
+/** A bucket's start as read in the view's time zone (`t` carries that zone's offset). */
+function bucketLabel(t: string | Date, interval: Timeseries['interval'], timeZone: string): string {
+  const date = typeof t === 'string' ? new Date(t) : t;
+  if (Number.isNaN(date.getTime())) return String(t);
   if (interval === 'minute' || interval === 'hour') {
-    return date.toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+    return date.toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone });
   }
-  if (interval === 'month') return date.toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
-  return date.toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  if (interval === 'month') return date.toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone });
+  return date.toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone });
 }
 
-/** Visitors and page views per bucket, as an SVG line chart (visx), with the figures as a table for screen readers. */
-export function TimeseriesChart({ data }: { data: Timeseries }) {
+interface TimeseriesChartProps {
+  data: Timeseries;
+  /** The compared period's series (same interval): its visitors are drawn dashed, bucket by bucket. */
+  previous?: Timeseries | null;
+  /** IANA zone of the view (default UTC). */
+  timeZone?: string;
+}
+
+/**
+ * Visitors and page views per bucket, as an SVG line chart (visx), with the compared period's visitors dashed
+ * when there is one, and the figures as a table for screen readers.
+ */
+export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: TimeseriesChartProps) {
   const points = data.points.map((p) => ({ ...p, date: new Date(p.t) }));
+  // Bucket i of the compared period is drawn over bucket i of this one.
+  const before = previous
+    ? points.slice(0, previous.points.length).map((p, i) => ({ date: p.date, visitors: previous.points[i].visitors }))
+    : [];
   const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
   const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const max = Math.max(1, ...points.flatMap((p) => [p.visitors, p.pageviews]));
+  const max = Math.max(1, ...points.flatMap((p) => [p.visitors, p.pageviews]), ...before.map((p) => p.visitors));
   const first = points[0]?.date ?? new Date(0);
   const last = points[points.length - 1]?.date ?? first;
   const x = scaleTime({ domain: [first, last.getTime() === first.getTime() ? new Date(first.getTime() + 1) : last], range: [0, innerWidth] });
@@ -44,6 +60,12 @@ export function TimeseriesChart({ data }: { data: Timeseries }) {
             {s.label}
           </span>
         ))}
+        {before.length > 0 && (
+          <span className="legend-item">
+            <span className="legend-swatch dashed" style={{ borderColor: 'var(--accent-2)' }} />
+            Visitors, compared period
+          </span>
+        )}
       </div>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" role="img" aria-label="Visitors and page views over time">
         <Group left={MARGIN.left} top={MARGIN.top}>
@@ -62,6 +84,19 @@ export function TimeseriesChart({ data }: { data: Timeseries }) {
               data-series={s.key}
             />
           ))}
+          {before.length > 0 && (
+            <LinePath
+              data={before}
+              x={(p) => x(p.date)}
+              y={(p) => y(p.visitors)}
+              stroke="var(--accent-2)"
+              strokeOpacity={0.55}
+              strokeWidth={1.5}
+              strokeDasharray="5 4"
+              fill="none"
+              data-compare="visitors"
+            />
+          )}
           <AxisLeft
             scale={y}
             numTicks={4}
@@ -76,7 +111,7 @@ export function TimeseriesChart({ data }: { data: Timeseries }) {
             numTicks={6}
             hideTicks
             stroke="var(--glass-border)"
-            tickFormat={(v) => bucketLabel((v as Date).toISOString(), data.interval)}
+            tickFormat={(v) => bucketLabel(v as Date, data.interval, timeZone)}
             tickLabelProps={{ fill: 'var(--muted)', fontSize: 11 }}
           />
         </Group>
@@ -88,14 +123,16 @@ export function TimeseriesChart({ data }: { data: Timeseries }) {
             <th scope="col">{data.interval}</th>
             <th scope="col">Visitors</th>
             <th scope="col">Page views</th>
+            {before.length > 0 && <th scope="col">Visitors, compared period</th>}
           </tr>
         </thead>
         <tbody>
-          {points.map((p) => (
+          {points.map((p, i) => (
             <tr key={p.t}>
-              <th scope="row">{bucketLabel(p.t, data.interval)}</th>
+              <th scope="row">{bucketLabel(p.t, data.interval, timeZone)}</th>
               <td>{p.visitors}</td>
               <td>{p.pageviews}</td>
+              {before.length > 0 && <td>{before[i]?.visitors ?? ''}</td>}
             </tr>
           ))}
         </tbody>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDuration, formatPercent, formatRatio, percentChange } from './format';
+import { countryName, formatCount, formatDuration, formatPercent, formatRatio, percentChange } from './format';
 
 describe('percentChange', () => {
   it('labels rises and falls', () => {
@@ -51,5 +51,11 @@ describe('formatDuration', () => {
     expect(formatDuration(600)).toBe('10m 00s');
     expect(formatDuration(3725)).toBe('1h 02m');
     expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('–');
+  });
+
+  it('names countries by their code, and leaves anything else as it is', () => {
+    expect(countryName('DE')).toBe('Germany');
+    expect(countryName('')).toBe('');
+    expect(countryName('<b>')).toBe('<b>');
   });
 });

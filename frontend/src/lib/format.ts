@@ -51,3 +51,22 @@ export function formatDuration(seconds: number): string {
   if (m > 0) return `${m}m ${pad(s)}s`;
   return `${s}s`;
 }
+
+let regions: Intl.DisplayNames | null | undefined;
+
+/** A country's name from its ISO 3166 code ("DE" → "Germany"); the value itself when it is not a known code. */
+export function countryName(code: string): string {
+  if (!/^[A-Z]{2}$/.test(code)) return code;
+  if (regions === undefined) {
+    try {
+      regions = new Intl.DisplayNames(['en'], { type: 'region' });
+    } catch {
+      regions = null;
+    }
+  }
+  try {
+    return regions?.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
