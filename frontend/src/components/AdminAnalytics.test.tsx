@@ -373,4 +373,15 @@ describe('admin analytics panels', () => {
     await open('/admin?compare=none');
     expect(byTestId('timeseries-chart')?.querySelector('path[data-compare]')).toBeNull();
   });
+
+  it('offers the export to an admin only', async () => {
+    await open('/admin');
+    expect(byTestId('export')).not.toBeNull();
+    routes['/api/auth/me'] = () =>
+      json(200, { username: 'vera', email: 'vera@example.com', role: 'viewer', created_at: '2026-01-01T00:00:00Z' });
+    await open('/admin');
+    expect(byTestId('user-name')?.textContent).toBe('vera');
+    expect(byTestId('export')).toBeNull();
+    expect(byTestId('nav-users')).toBeNull();
+  });
 });

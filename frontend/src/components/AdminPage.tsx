@@ -83,7 +83,7 @@ export function AdminPage() {
           <AdminNav role={session.status === 'signed-in' ? session.user.role : null} />
           {session.status === 'signed-in' ? (
             <Routes>
-              <Route index element={<AdminOverview />} />
+              <Route index element={<AdminOverview isAdmin={session.user.role === 'admin'} />} />
               <Route path="funnels" element={<FunnelsView />} />
               <Route path="retention" element={<RetentionView />} />
               <Route path="live" element={<LiveView />} />
