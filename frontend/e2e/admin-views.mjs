@@ -132,10 +132,9 @@ async function waitFor(what, fn, timeoutMs = STEP_TIMEOUT_MS) {
 
 /** Nothing of the attacker's text ran or became markup. */
 async function assertInert(page, where) {
-  const state = await page.evaluate(() => ({
-    xss: window.__xss ?? null,
-    injected: document.querySelectorAll('[data-xss]').length,
-  }));
+  const state = await page.evaluate(
+    "({ xss: window.__xss ?? null, injected: document.querySelectorAll('[data-xss]').length })",
+  );
   if (state.xss !== null || state.injected) fail(`${where}: attacker-controlled text became live (${JSON.stringify(state)})`);
 }
 

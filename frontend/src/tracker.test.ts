@@ -2,6 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BatchQueue,
   STORAGE_KEYS,
+  fetchSender,
+  isOptedOut,
+  localStorageStore,
+  memoryStore,
+  optIn,
+  optOut,
   Tracker,
   attributeToPropertyName,
   buildEvent,
@@ -21,6 +27,7 @@ import {
   type TrackerConfig,
   type TrackerEvent,
 } from './tracker';
+import { OPT_OUT_KEY } from './tracker/core';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -236,11 +243,15 @@ describe('data-track parsing', () => {
   });
 });
 
+const QUEUE_OPTIONS = { maxBatchSize: 20, flushIntervalMs: 1000, maxRetryMs: 8000, maxQueued: 200, online: () => true };
+const accept: SendBatch = async (events) => ({ accepted: events.length, rejected: 0, retry: false });
+const fail: SendBatch = async () => ({ accepted: 0, rejected: 0, retry: true });
+
 describe('BatchQueue', () => {
   it('sends after the flush interval', async () => {
     const { scheduler, timers, runAll } = manualScheduler();
-    const send = vi.fn<SendBatch>(async (events) => ({ accepted: events.length, rejected: 0, retry: false }));
-    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler });
+    const send = vi.fn<SendBatch>(accept);
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler });
     queue.add(fakeEvent(1));
     queue.add(fakeEvent(2));
     expect(send).not.toHaveBeenCalled();
@@ -254,8 +265,8 @@ describe('BatchQueue', () => {
 
   it('sends at once when the batch is full', () => {
     const { scheduler } = manualScheduler();
-    const send = vi.fn<SendBatch>(async (events) => ({ accepted: events.length, rejected: 0, retry: false }));
-    const queue = new BatchQueue({ maxBatchSize: 3, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler });
+    const send = vi.fn<SendBatch>(accept);
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, maxBatchSize: 3, send, scheduler });
     for (let i = 0; i < 3; i += 1) queue.add(fakeEvent(i));
     expect(send).toHaveBeenCalledTimes(1);
     expect(send.mock.calls[0][0]).toHaveLength(3);
@@ -263,45 +274,146 @@ describe('BatchQueue', () => {
 
   it('reports the counts of a flush', async () => {
     const send = vi.fn<SendBatch>(async (events) => ({ accepted: events.length - 1, rejected: 1, retry: false }));
-    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler: manualScheduler().scheduler });
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler: manualScheduler().scheduler });
     for (let i = 0; i < 19; i += 1) queue.add(fakeEvent(i));
     const result = await queue.flush();
     expect(send).toHaveBeenCalledTimes(1);
     expect(result).toEqual({ accepted: 18, rejected: 1, requeued: 0, dropped: 0 });
   });
 
-  it('puts failed batches back and gives up after maxAttempts', async () => {
+  it('keeps failed batches in the offline queue and retries them first, with backoff, unchanged', async () => {
     const { scheduler, timers } = manualScheduler();
-    const send = vi.fn<SendBatch>(async () => ({ accepted: 0, rejected: 0, retry: true }));
-    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 2, send, scheduler });
+    const send = vi.fn<SendBatch>(fail);
+    const store = memoryStore();
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler, store });
     queue.add(fakeEvent(1));
-    let result = await queue.flush();
-    expect(result.requeued).toBe(1);
-    expect(queue.size).toBe(1);
-    expect([...timers.values()][0].ms).toBe(2000); // backoff
-    result = await queue.flush();
-    expect(result).toEqual({ accepted: 0, rejected: 0, requeued: 0, dropped: 1 });
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      expect(await queue.flush()).toEqual({ accepted: 0, rejected: 0, requeued: 1, dropped: 0 });
+      delays.push([...timers.values()][0].ms);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 8000]); // doubles, up to maxRetryMs
+    expect(store.load().map((e) => e.event_id)).toEqual(['id-1']);
+    send.mockImplementation(accept);
+    queue.add(fakeEvent(2));
+    expect(await queue.flush()).toEqual({ accepted: 2, rejected: 0, requeued: 0, dropped: 0 });
+    expect(send.mock.calls.at(-1)?.[0].map((e) => e.event_id)).toEqual(['id-1', 'id-2']); // the old one first
+    expect(new Set(send.mock.calls.map(([batch]) => batch[0].event_id))).toEqual(new Set(['id-1']));
     expect(queue.size).toBe(0);
+  });
+
+  it('bounds the offline queue, dropping the oldest', async () => {
+    const store = memoryStore();
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, maxQueued: 3, send: fail, scheduler: manualScheduler().scheduler, store });
+    for (let i = 1; i <= 2; i += 1) queue.add(fakeEvent(i));
+    await queue.flush();
+    for (let i = 3; i <= 5; i += 1) queue.add(fakeEvent(i));
+    expect(await queue.flush()).toEqual({ accepted: 0, rejected: 0, requeued: 3, dropped: 2 });
+    expect(store.load().map((e) => e.event)).toEqual(['e3', 'e4', 'e5']);
   });
 
   it('treats a thrown send (network error) as retryable', async () => {
     const send = vi.fn<SendBatch>(async () => {
       throw new TypeError('Failed to fetch');
     });
-    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler: manualScheduler().scheduler });
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler: manualScheduler().scheduler });
     queue.add(fakeEvent(1));
     expect((await queue.flush()).requeued).toBe(1);
+    expect(queue.size).toBe(1);
+  });
+
+  it('tries nothing while offline, and keeps the events', async () => {
+    let online = false;
+    const send = vi.fn<SendBatch>(accept);
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, online: () => online, send, scheduler: manualScheduler().scheduler });
+    queue.add(fakeEvent(1));
+    expect((await queue.flush()).requeued).toBe(1);
+    expect(send).not.toHaveBeenCalled();
+    online = true;
+    expect((await queue.flush()).accepted).toBe(1);
+  });
+
+  it('sends an event once even when flushes overlap', async () => {
+    const releases: (() => void)[] = [];
+    const send = vi.fn<SendBatch>(async (events) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return { accepted: events.length, rejected: 0, retry: false };
+    });
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler: manualScheduler().scheduler });
+    queue.add(fakeEvent(1));
+    const first = queue.flush(); // still on its way when the next flush starts
+    queue.add(fakeEvent(2));
+    const second = queue.flush();
+    const third = queue.flush();
+    for (const release of releases) release();
+    expect(await Promise.all([first, second, third])).toEqual([
+      { accepted: 1, rejected: 0, requeued: 0, dropped: 0 },
+      { accepted: 1, rejected: 0, requeued: 0, dropped: 0 },
+      { accepted: 0, rejected: 0, requeued: 0, dropped: 0 },
+    ]);
+    expect(send.mock.calls.map(([batch]) => batch.map((e) => e.event))).toEqual([['e1'], ['e2']]);
+  });
+
+  it('sends a stored queue left over from an earlier page', async () => {
+    const store = memoryStore();
+    store.save([fakeEvent(9)]);
+    const { scheduler, runAll } = manualScheduler();
+    const send = vi.fn<SendBatch>(accept);
+    new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler, store });
+    runAll();
+    await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(1));
+    expect(send.mock.calls[0][0].map((e) => e.event)).toEqual(['e9']);
+  });
+
+  it('drops everything and sends nothing once opted out', async () => {
+    let out = false;
+    const store = memoryStore();
+    store.save([fakeEvent(0)]);
+    const send = vi.fn<SendBatch>(accept);
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, optedOut: () => out, send, scheduler: manualScheduler().scheduler, store });
+    queue.add(fakeEvent(1));
+    out = true;
+    expect(await queue.flush()).toEqual({ accepted: 0, rejected: 0, requeued: 0, dropped: 0 });
+    expect(send).not.toHaveBeenCalled();
+    expect(queue.size).toBe(0);
   });
 
   it('drains synchronously for the last send', () => {
     const { scheduler, timers } = manualScheduler();
     const send = vi.fn<SendBatch>();
-    const queue = new BatchQueue({ maxBatchSize: 20, flushIntervalMs: 1000, maxAttempts: 3, send, scheduler });
+    const queue = new BatchQueue({ ...QUEUE_OPTIONS, send, scheduler });
     queue.add(fakeEvent(1));
     expect(queue.drain()).toHaveLength(1);
     expect(queue.size).toBe(0);
     expect(timers.size).toBe(0);
     expect(send).not.toHaveBeenCalled();
+  });
+});
+
+describe('localStorageStore', () => {
+  beforeEach(() => localStorage.clear());
+  afterEach(() => vi.restoreAllMocks());
+
+  it('persists the offline queue in localStorage, and removes the key when empty', () => {
+    const store = localStorageStore('q');
+    store.save([fakeEvent(1)]);
+    expect(localStorageStore('q').load()).toEqual([fakeEvent(1)]); // another page load reads it
+    store.save([]);
+    expect(localStorage.getItem('q')).toBeNull();
+    localStorage.setItem('q', '{corrupt');
+    expect(store.load()).toEqual([]);
+  });
+
+  it('keeps the queue in memory where localStorage is blocked', () => {
+    vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => {
+      throw new DOMException('denied', 'SecurityError');
+    });
+    vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+      throw new DOMException('denied', 'SecurityError');
+    });
+    const store = localStorageStore('q');
+    store.save([fakeEvent(1)]);
+    expect(store.load()).toEqual([fakeEvent(1)]);
   });
 });
 
@@ -520,14 +632,223 @@ describe('Tracker: links, URLs and SPA navigation (shared with t.js)', () => {
   });
 });
 
+describe('Tracker: offline queue, page hide, back-forward cache, opt-out', () => {
+  let beacon: ReturnType<typeof vi.fn<(url: string, body?: BodyInit | null) => boolean>>;
+
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    document.body.innerHTML = '';
+    history.replaceState(null, '', '/start?utm_source=mail&token=secret');
+    beacon = vi.fn((_url: string, _body?: BodyInit | null) => true);
+    Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true, writable: true });
+  });
+
+  afterEach(() => {
+    Reflect.deleteProperty(navigator, 'sendBeacon');
+    Reflect.deleteProperty(navigator, 'onLine');
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  function makeTracker(config: Partial<TrackerConfig> = {}, send: SendBatch = accept) {
+    const spy = vi.fn<SendBatch>(send);
+    const timers = manualScheduler();
+    const tracker = new Tracker({ site: 'shop', ...config }, spy, timers.scheduler);
+    return { tracker, send: spy, timers };
+  }
+  const beaconEvents = () =>
+    beacon.mock.calls.flatMap(([, body]) => (JSON.parse(body as string) as { events: TrackerEvent[] }).events);
+  const sentEvents = (send: ReturnType<typeof vi.fn<SendBatch>>) => send.mock.calls.flatMap(([batch]) => batch);
+
+  it('keeps failed events in localStorage and sends them from the next page load, with the same event_id', async () => {
+    const first = makeTracker({}, fail);
+    first.tracker.track('buy');
+    expect(await first.tracker.flush()).toMatchObject({ accepted: 0, requeued: 1 });
+    const [failed] = sentEvents(first.send);
+    const next = makeTracker(); // a reload: a new tracker, the same localStorage
+    expect(next.tracker.pending).toBe(1);
+    next.timers.runAll();
+    await vi.waitFor(() => expect(next.send).toHaveBeenCalledTimes(1));
+    expect(sentEvents(next.send)).toEqual([failed]);
+    expect(next.tracker.pending).toBe(0);
+  });
+
+  it('flushes when the browser comes back online', async () => {
+    Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
+    const { tracker, send } = makeTracker();
+    tracker.start();
+    tracker.track('offline_click');
+    await tracker.flush();
+    expect(send).not.toHaveBeenCalled();
+    Object.defineProperty(navigator, 'onLine', { value: true, configurable: true });
+    window.dispatchEvent(new Event('online'));
+    tracker.stop();
+    await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(1));
+    expect(sentEvents(send).map((e) => e.event)).toEqual(['offline_click']);
+  });
+
+  it('keeps what the beacon refuses, and everything while offline, for the next page', async () => {
+    const { tracker, send } = makeTracker();
+    tracker.start();
+    beacon.mockReturnValue(false);
+    tracker.track('refused');
+    window.dispatchEvent(new Event('pagehide'));
+    beacon.mockClear();
+    Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
+    tracker.track('offline');
+    document.dispatchEvent(new Event('visibilitychange')); // still visible: nothing happens
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    Reflect.deleteProperty(document, 'visibilityState');
+    tracker.stop();
+    await Promise.resolve();
+    expect(beacon).not.toHaveBeenCalled();
+    expect(send).not.toHaveBeenCalled();
+    expect(tracker.pending).toBe(2);
+    Reflect.deleteProperty(navigator, 'onLine');
+    const next = makeTracker();
+    await next.tracker.flush();
+    expect(sentEvents(next.send).map((e) => e.event)).toEqual(['refused', 'offline']);
+  });
+
+  it('falls back to fetch (keepalive) on page hide where sendBeacon is missing', async () => {
+    Object.defineProperty(navigator, 'sendBeacon', { value: undefined, configurable: true });
+    const { tracker, send } = makeTracker();
+    tracker.start();
+    tracker.track('leaving');
+    window.dispatchEvent(new Event('pagehide'));
+    tracker.stop();
+    await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(1));
+    expect(sentEvents(send).map((e) => e.event)).toEqual(['leaving']);
+  });
+
+  it('counts a page view on each return from the back-forward cache, once the app has sent one', async () => {
+    const { tracker, send } = makeTracker();
+    tracker.start();
+    const pageshow = (persisted: boolean) => {
+      const event = new Event('pageshow');
+      Object.defineProperty(event, 'persisted', { value: persisted });
+      window.dispatchEvent(event);
+    };
+    pageshow(true); // no page view yet: the app has not started tracking pages
+    tracker.pageview();
+    pageshow(false); // a normal load is the app's to count
+    pageshow(true);
+    pageshow(true);
+    tracker.stop();
+    pageshow(true);
+    await tracker.flush();
+    expect(sentEvents(send).map((e) => [e.event, e.url])).toEqual([
+      ['pageview', 'http://localhost:3000/start?utm_source=mail'],
+      ['pageview', 'http://localhost:3000/start?utm_source=mail'],
+      ['pageview', 'http://localhost:3000/start?utm_source=mail'],
+    ]);
+  });
+
+  it('counts SPA navigation by path and hash route: not an app dropping utm_*, not an anchor', async () => {
+    vi.useFakeTimers();
+    for (const stripQuery of [true, false]) {
+      history.replaceState(null, '', '/start?utm_source=mail&token=secret');
+      const { tracker, send } = makeTracker({ trackNavigation: true, stripQuery });
+      tracker.start();
+      tracker.pageview();
+      history.replaceState(null, '', '/start'); // the app drops utm_* from the address bar
+      history.replaceState(null, '', '/start#faq');
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+      vi.advanceTimersByTime(1);
+      history.pushState(null, '', '/app#/orders');
+      vi.advanceTimersByTime(1);
+      history.pushState(null, '', '/app#/orders/7?tab=items');
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+      vi.advanceTimersByTime(1);
+      tracker.stop();
+      await tracker.flush();
+      expect(sentEvents(send).map((e) => e.url)).toEqual(
+        stripQuery
+          ? [
+              'http://localhost:3000/start?utm_source=mail',
+              'http://localhost:3000/app#/orders',
+              'http://localhost:3000/app#/orders/7',
+            ]
+          : [
+              'http://localhost:3000/start?utm_source=mail&token=secret',
+              'http://localhost:3000/app#/orders',
+              'http://localhost:3000/app#/orders/7?tab=items',
+            ],
+      );
+    }
+  });
+
+  it('tracks middle and ctrl clicks on links, not right clicks, and data-track on primary clicks only', async () => {
+    const { tracker, send } = makeTracker();
+    tracker.start();
+    document.body.innerHTML = '<a id="out" href="https://partner.example/" data-track="partner">p</a>';
+    const out = document.getElementById('out');
+    const prevent = (event: Event) => event.preventDefault(); // happy-dom would follow the link
+    document.addEventListener('click', prevent, true);
+    out?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button: 1 }));
+    out?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button: 2 }));
+    out?.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, metaKey: true }));
+    document.removeEventListener('click', prevent, true);
+    tracker.stop();
+    await tracker.flush();
+    expect(sentEvents(send).map((e) => e.event)).toEqual(['outbound_click', 'partner', 'outbound_click']);
+  });
+
+  it('opts out for this browser: nothing queued or sent, by this module or the script tag, until opt-in', async () => {
+    const { tracker, send } = makeTracker({}, fail);
+    tracker.start();
+    tracker.track('failed_before');
+    await tracker.flush(); // in the offline queue now
+    tracker.track('queued_before');
+    optOut(); // the page's tracker is another one: the flag stops this one too
+    expect(isOptedOut()).toBe(true);
+    expect(localStorage.getItem(OPT_OUT_KEY)).toBe('1'); // what t.js reads too
+    expect(tracker.track('after')).toBe(false);
+    expect(tracker.pageview()).toBe(false);
+    expect(await tracker.flush()).toEqual({ accepted: 0, rejected: 0, requeued: 0, dropped: 0 });
+    window.dispatchEvent(new Event('pagehide'));
+    expect(beacon).not.toHaveBeenCalled();
+    expect(send).toHaveBeenCalledTimes(1); // the first attempt, before the opt-out
+    expect(tracker.pending).toBe(0);
+
+    optIn();
+    expect(isOptedOut()).toBe(false);
+    expect(tracker.track('back')).toBe(true);
+    tracker.optOut();
+    expect(tracker.pending).toBe(0);
+    expect(isOptedOut()).toBe(true);
+    tracker.optIn();
+    tracker.track('again');
+    window.dispatchEvent(new Event('pagehide'));
+    tracker.stop();
+    expect(beaconEvents().map((e) => e.event)).toEqual(['again']);
+  });
+
+  it('keeps the opt-out in memory where localStorage is blocked', () => {
+    vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => {
+      throw new DOMException('denied', 'SecurityError');
+    });
+    vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+      throw new DOMException('denied', 'SecurityError');
+    });
+    const { tracker } = makeTracker();
+    tracker.optOut();
+    expect(isOptedOut()).toBe(true);
+    expect(tracker.track('x')).toBe(false);
+    tracker.optIn();
+    expect(tracker.track('x')).toBe(true);
+  });
+});
+
 describe('fetchSender', () => {
-  it('POSTs JSON with keepalive to the endpoint', async () => {
+  it('POSTs a text/plain body (no CORS preflight) with keepalive to the endpoint', async () => {
     const fetchMock = vi.fn(async (_input: RequestInfo | URL, _init?: RequestInit) =>
       new Response(JSON.stringify({ accepted: 1, rejected: [] }), { status: 202 }),
     );
     vi.stubGlobal('fetch', fetchMock);
     try {
-      const { fetchSender } = await import('./tracker');
       const result = await fetchSender('/api/events')([fakeEvent(1)]);
       expect(result).toEqual({ accepted: 1, rejected: 0, retry: false });
       const [url, init] = fetchMock.mock.calls[0];
@@ -535,8 +856,13 @@ describe('fetchSender', () => {
       expect(init?.method).toBe('POST');
       expect(init?.keepalive).toBe(true);
       expect(init?.credentials).toBe('omit');
-      expect((init?.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+      expect(init?.headers).toBeUndefined();
+      expect(typeof init?.body).toBe('string'); // fetch sends a string as text/plain;charset=UTF-8
       expect(JSON.parse(init?.body as string)).toEqual({ events: [fakeEvent(1)] });
+
+      const big = buildEvent('big', { text: 'x'.repeat(1000) }, context())!;
+      await fetchSender('/api/events')(Array.from({ length: 70 }, () => big));
+      expect(fetchMock.mock.calls[1][1]?.keepalive).toBe(false); // over 64 KiB: browsers refuse keepalive
     } finally {
       vi.unstubAllGlobals();
     }

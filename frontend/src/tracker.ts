@@ -7,17 +7,21 @@
 //
 // It keeps an anonymous_id (random UUID in localStorage) and a session_id (sessionStorage, renewed after
 // 30 minutes without activity), adds url/referrer/title, batches events for up to ~1 s or 20 events and
-// POSTs `{"events":[...]}` as JSON (fetch with keepalive). On pagehide (and when the tab is hidden) what is
-// still queued leaves with navigator.sendBeacon. Clicks on any element with `data-track="event_name"` are
-// tracked; its `data-track-*` attributes become string properties (`data-track-plan-name="pro"` gives
-// `{plan_name: "pro"}`), and so are outbound-link clicks (`outbound_click`) and file downloads
-// (`file_download`), each with `{url}`. URLs lose their query string except `utm_*`, and their hash unless it
-// is a hash route (`#/...`). With `trackNavigation: true`, SPA navigation (pushState, replaceState, popstate,
-// hashchange, back-forward cache) sends page views by itself.
+// POSTs `{"events":[...]}` as text/plain (no CORS preflight) with fetch keepalive. Failed batches (network,
+// 408, 429, 5xx) wait in an offline queue in localStorage (at most 200 events) and are retried with backoff,
+// when the browser comes back online, and from the next page load, with the same event_id. On pagehide (and
+// when the tab is hidden) what is queued leaves with navigator.sendBeacon; what the browser refuses stays in
+// the offline queue. Clicks on any element with `data-track="event_name"` are tracked; its `data-track-*`
+// attributes become string properties (`data-track-plan-name="pro"` gives `{plan_name: "pro"}`), and so are
+// outbound-link clicks (`outbound_click`) and file downloads (`file_download`), each with `{url}`. URLs lose
+// their query string except `utm_*`, and their hash unless it is a hash route (`#/...`). A page coming back
+// from the back-forward cache counts a page view; with `trackNavigation: true`, SPA navigation (pushState,
+// replaceState, popstate, hash routes) does too. `optOut()` (localStorage `pulse_optout=1`, shared with t.js)
+// stops all sending.
 //
 // The same pieces (./tracker/core.ts) make the script tag any site can paste, dist/t.js: see ./tracker/t.ts.
 
-import { EVENT_NAME, cleanUrl, linkEvent, trackProps, uuid as coreUuid, watchNavigation } from './tracker/core';
+import { EVENT_NAME, OPT_OUT_KEY, cleanUrl, clicked, pageKey, trackProps, uuid as coreUuid, watchNavigation } from './tracker/core';
 
 export type PropertyValue = string | number | boolean | null;
 export type Properties = Record<string, PropertyValue>;
@@ -50,11 +54,17 @@ export interface TrackerConfig {
   sessionTimeoutMs: number;
   /** Track clicks on `[data-track]` elements. */
   autoTrackClicks: boolean;
-  /** Attempts for a batch that failed on the network, a 429 or a 5xx. */
-  maxAttempts: number;
+  /** Longest wait between two retries of a failed batch (the wait doubles from `flushIntervalMs`). */
+  maxRetryMs: number;
+  /** Events the offline queue keeps for a later attempt; past it the oldest are dropped. */
+  maxQueued: number;
   /** Track clicks on outbound links (`outbound_click`) and on file links (`file_download`). */
   autoTrackLinks: boolean;
-  /** Send a page view on SPA navigation (pushState, replaceState, popstate, hashchange, bfcache restore). */
+  /**
+   * Send a page view on SPA navigation (pushState, replaceState, popstate, hashchange) when the page changed:
+   * its path, or its hash route (`#/...`); not its query string or an anchor. Off by default: the app sends
+   * `pageview()` from its router. (A return from the back-forward cache counts whatever this says.)
+   */
   trackNavigation: boolean;
   /** Report URLs and referrers without their query string (except `utm_*`) and hash (except `#/...`). */
   stripQuery: boolean;
@@ -67,7 +77,8 @@ export const DEFAULT_CONFIG: TrackerConfig = {
   maxBatchSize: 20,
   sessionTimeoutMs: 30 * 60 * 1000,
   autoTrackClicks: true,
-  maxAttempts: 3,
+  maxRetryMs: 60_000,
+  maxQueued: 200,
   autoTrackLinks: true,
   trackNavigation: false,
   stripQuery: true,
@@ -87,6 +98,10 @@ export const LIMITS = {
 export const STORAGE_KEYS = {
   anonymousId: 'analytics.anonymous_id',
   session: 'analytics.session',
+  /** The offline queue, followed by a space and the endpoint. */
+  queue: 'analytics.queue',
+  /** Shared with the script tag (t.js): one opt-out for both. */
+  optOut: OPT_OUT_KEY,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -246,8 +261,94 @@ export function findTrackTarget(target: EventTarget | null): Element | null {
   return element.closest(`[${TRACK_ATTRIBUTE}]`);
 }
 
-/** A version 4 UUID; crypto.randomUUID needs a secure context, getRandomValues does not. */
+/** A version 4 UUID (getRandomValues: also outside secure contexts). */
 export const uuid: () => string = coreUuid;
+
+
+// ---------------------------------------------------------------------------------------------------------
+// Storage and the opt-out
+
+/** localStorage, or null where it is blocked (privacy settings, sandboxed iframe). */
+function safeStorage(kind: 'localStorage' | 'sessionStorage'): Storage | null {
+  try {
+    return globalThis[kind] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a key; undefined when storage is blocked. */
+function readStorage(storage: Storage | null, key: string): string | null | undefined {
+  try {
+    return storage ? storage.getItem(key) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a key (null removes it); false when storage is blocked or full. */
+function writeStorage(storage: Storage | null, key: string, value: string | null): boolean {
+  try {
+    if (!storage) return false;
+    if (value === null) storage.removeItem(key);
+    else storage.setItem(key, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The opt-out where localStorage is blocked: for the life of the page. */
+let optOutInMemory = false;
+
+/** True once this browser opted out (here or with the script tag's `pulse.optOut()`). */
+export function isOptedOut(): boolean {
+  const stored = readStorage(safeStorage('localStorage'), STORAGE_KEYS.optOut);
+  return stored === undefined ? optOutInMemory : stored === '1';
+}
+
+function setOptOut(on: boolean): void {
+  optOutInMemory = on;
+  writeStorage(safeStorage('localStorage'), STORAGE_KEYS.optOut, on ? '1' : null);
+}
+
+/** Where failed events wait for a later attempt. */
+export interface QueueStore {
+  load(): TrackerEvent[];
+  save(events: TrackerEvent[]): void;
+}
+
+export function memoryStore(): QueueStore {
+  let events: TrackerEvent[] = [];
+  return {
+    load: () => events.slice(),
+    save: (next) => {
+      events = next.slice();
+    },
+  };
+}
+
+/** The offline queue in localStorage, so that the next page load sends it; in memory where that is blocked. */
+export function localStorageStore(key: string): QueueStore {
+  const fallback = memoryStore();
+  return {
+    load: () => {
+      const raw = readStorage(safeStorage('localStorage'), key);
+      if (raw === undefined) return fallback.load();
+      try {
+        const events = JSON.parse(raw ?? '[]') as unknown;
+        return Array.isArray(events) ? (events as TrackerEvent[]) : [];
+      } catch {
+        return []; // corrupt: start over
+      }
+    },
+    save: (events) => {
+      if (!writeStorage(safeStorage('localStorage'), key, events.length ? JSON.stringify(events) : null)) {
+        fallback.save(events);
+      }
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Batching
@@ -257,16 +358,16 @@ export interface SendResult {
   accepted: number;
   /** Events the collector rejected, or that were dropped after an answer that retrying can't fix. */
   rejected: number;
-  /** The batch failed in a way worth retrying (network, 429, 5xx). */
+  /** The batch failed in a way worth retrying (network, 408, 429, 5xx). */
   retry: boolean;
 }
 
 export interface FlushResult {
   accepted: number;
   rejected: number;
-  /** Events put back in the queue for a later attempt. */
+  /** Events of this flush put in the offline queue for a later attempt. */
   requeued: number;
-  /** Events dropped after their last attempt failed. */
+  /** Events the bounded offline queue had to drop (the oldest). */
   dropped: number;
 }
 
@@ -282,40 +383,56 @@ const realScheduler: Scheduler = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-interface QueueItem {
-  event: TrackerEvent;
-  attempts: number;
-}
-
 export interface BatchQueueOptions {
   maxBatchSize: number;
   flushIntervalMs: number;
-  maxAttempts: number;
+  /** Longest wait between two retries; the wait doubles from `flushIntervalMs` after each failure. */
+  maxRetryMs: number;
+  /** Events the offline queue keeps; past it the oldest are dropped. */
+  maxQueued: number;
   send: SendBatch;
   scheduler?: Scheduler;
+  /** The offline queue (default: memory). */
+  store?: QueueStore;
+  /** False while the browser is offline: nothing is tried, the events wait (default: navigator.onLine). */
+  online?: () => boolean;
+  /** True once the visitor opted out: what is queued is dropped, nothing is sent (default: never). */
+  optedOut?: () => boolean;
 }
+
+const browserOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false;
+const zero = (): FlushResult => ({ accepted: 0, rejected: 0, requeued: 0, dropped: 0 });
 
 /**
  * Holds events until `flushIntervalMs` after the first one came in, or until `maxBatchSize` are waiting,
- * then sends them. Batches that fail for a reason worth retrying go back to the front of the queue.
+ * then sends them. Batches that fail for a reason worth retrying go to the offline queue (`store`), are
+ * retried with exponential backoff and sent before newer events, unchanged (same `event_id`: the collector
+ * counts an event once however often it arrives). Nothing is tried twice at the same time: a flush takes
+ * the events out of the queues before it sends them.
  */
 export class BatchQueue {
-  private items: QueueItem[] = [];
+  private items: TrackerEvent[] = [];
   private timer: unknown = null;
+  private retryMs = 0;
   private readonly options: BatchQueueOptions;
   private readonly scheduler: Scheduler;
+  private readonly store: QueueStore;
 
   constructor(options: BatchQueueOptions) {
     this.options = options;
     this.scheduler = options.scheduler ?? realScheduler;
+    this.store = options.store ?? memoryStore();
+    // Left over from an earlier page (or a failed send of another tracker).
+    if (this.store.load().length > 0) this.schedule(options.flushIntervalMs);
   }
 
+  /** Events waiting: this page's and the offline queue's. */
   get size(): number {
-    return this.items.length;
+    return this.items.length + this.store.load().length;
   }
 
   add(event: TrackerEvent): void {
-    this.items.push({ event, attempts: 0 });
+    this.items.push(event);
     if (this.items.length >= this.options.maxBatchSize) {
       void this.flush();
     } else {
@@ -323,48 +440,61 @@ export class BatchQueue {
     }
   }
 
-  /** Sends everything queued now, in batches of at most `maxBatchSize`. */
+  /** Sends everything waiting now (the offline queue first), in batches of at most `maxBatchSize`. */
   async flush(): Promise<FlushResult> {
-    this.cancelTimer();
-    const items = this.items;
-    this.items = [];
-    const result: FlushResult = { accepted: 0, rejected: 0, requeued: 0, dropped: 0 };
-    const retry: QueueItem[] = [];
-    await Promise.all(
-      chunk(items, this.options.maxBatchSize).map(async (batch) => {
-        let sent: SendResult;
-        try {
-          sent = await this.options.send(batch.map((item) => item.event));
-        } catch {
-          sent = { accepted: 0, rejected: 0, retry: true };
-        }
-        result.accepted += sent.accepted;
-        result.rejected += sent.rejected;
-        if (!sent.retry) return;
-        for (const item of batch) {
-          const attempts = item.attempts + 1;
-          if (attempts < this.options.maxAttempts) retry.push({ event: item.event, attempts });
-          else result.dropped += 1;
-        }
-      }),
-    );
-    if (retry.length > 0) {
-      result.requeued = retry.length;
-      this.items = [...retry, ...this.items];
-      const attempts = Math.max(...retry.map((item) => item.attempts));
-      this.schedule(this.options.flushIntervalMs * 2 ** attempts);
-    } else if (this.items.length > 0) {
-      this.schedule(this.options.flushIntervalMs);
+    const events = this.take();
+    const result = zero();
+    if (events.length === 0) return result;
+    const failed: TrackerEvent[] = [];
+    if ((this.options.online ?? browserOnline)()) {
+      await Promise.all(
+        chunk(events, this.options.maxBatchSize).map(async (batch) => {
+          let sent: SendResult;
+          try {
+            sent = await this.options.send(batch);
+          } catch {
+            sent = { accepted: 0, rejected: 0, retry: true }; // the network
+          }
+          result.accepted += sent.accepted;
+          result.rejected += sent.rejected;
+          if (sent.retry) failed.push(...batch);
+        }),
+      );
+    } else {
+      failed.push(...events); // offline: no point trying; the tracker flushes again on `online`
     }
+    if (failed.length === 0) {
+      this.retryMs = 0;
+      return result;
+    }
+    this.retryMs = Math.min(this.retryMs * 2 || this.options.flushIntervalMs, this.options.maxRetryMs);
+    const kept = this.keep(failed, this.retryMs);
+    result.requeued = kept.requeued;
+    result.dropped = kept.dropped;
     return result;
   }
 
-  /** Takes everything queued, for a last send that can't wait (pagehide). */
-  drain(): TrackerEvent[] {
+  /** Takes everything waiting (the offline queue first), for a send; nothing once the visitor opted out. */
+  take(): TrackerEvent[] {
     this.cancelTimer();
-    const events = this.items.map((item) => item.event);
+    const events = [...this.store.load(), ...this.items];
+    this.store.save([]);
     this.items = [];
-    return events;
+    return this.options.optedOut?.() ? [] : events;
+  }
+
+  /** Takes everything waiting, for a last send that can't wait (pagehide). */
+  drain(): TrackerEvent[] {
+    return this.take();
+  }
+
+  /** Puts events in the offline queue (after what it holds, bounded), for another attempt in `ms`. */
+  keep(events: TrackerEvent[], ms: number = this.options.flushIntervalMs): { requeued: number; dropped: number } {
+    const all = [...this.store.load(), ...events];
+    const kept = all.slice(-this.options.maxQueued);
+    this.store.save(kept);
+    this.schedule(ms);
+    return { requeued: Math.min(events.length, kept.length), dropped: all.length - kept.length };
   }
 
   private schedule(ms: number): void {
@@ -404,13 +534,20 @@ export async function interpretResponse(response: Response, batchSize: number): 
   return { accepted: 0, rejected: batchSize, retry: false };
 }
 
+/** Browsers refuse keepalive bodies over 64 KiB (in flight, all together): larger ones go without. */
+const KEEPALIVE_MAX = 60_000;
+
+/**
+ * POSTs a batch as a string body, which fetch sends as `text/plain;charset=UTF-8`: the collector takes it
+ * and, on another origin, it needs no CORS preflight. keepalive lets it finish when the page goes away.
+ */
 export function fetchSender(endpoint: string): SendBatch {
   return async (events) => {
+    const body = buildPayload(events);
     const response = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: buildPayload(events),
-      keepalive: true,
+      body,
+      keepalive: body.length < KEEPALIVE_MAX,
       credentials: 'omit',
     });
     return interpretResponse(response, events.length);
@@ -421,24 +558,7 @@ export function fetchSender(endpoint: string): SendBatch {
 // The tracker
 
 let navigationWatched = false;
-let navigationTarget: ((restored: boolean) => void) | null = null;
-
-/** The nearest `<a href>` at or above a click target. */
-function findLink(target: EventTarget | null): HTMLAnchorElement | null {
-  let node = target as Node | null;
-  while (node && node.nodeType !== 1) node = node.parentNode;
-  const element = node as Element | null;
-  return element && typeof element.closest === 'function' ? element.closest<HTMLAnchorElement>('a[href]') : null;
-}
-
-function safeStorage(kind: 'localStorage' | 'sessionStorage'): Storage | null {
-  try {
-    const storage = globalThis[kind];
-    return storage ?? null;
-  } catch {
-    return null; // blocked (privacy settings, sandboxed iframe)
-  }
-}
+let navigationTarget: (() => void) | null = null;
 
 export class Tracker {
   readonly config: TrackerConfig;
@@ -447,9 +567,10 @@ export class Tracker {
   private memoryAnonymousId: string | null = null;
   private memorySession: SessionState | null = null;
   private detach: (() => void) | null = null;
-  private lastPageUrl: string | undefined;
+  /** The page (see pageKey) of the last page view; undefined before the first. */
+  private lastPage: string | undefined;
 
-  constructor(config: Partial<TrackerConfig> = {}, send?: SendBatch, scheduler?: Scheduler) {
+  constructor(config: Partial<TrackerConfig> = {}, send?: SendBatch, scheduler?: Scheduler, store?: QueueStore) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     if (!isValidSite(this.config.site)) {
       console.warn(`[tracker] invalid site ${JSON.stringify(this.config.site)}, using "default"`);
@@ -458,62 +579,58 @@ export class Tracker {
     this.queue = new BatchQueue({
       maxBatchSize: this.config.maxBatchSize,
       flushIntervalMs: this.config.flushIntervalMs,
-      maxAttempts: this.config.maxAttempts,
+      maxRetryMs: this.config.maxRetryMs,
+      maxQueued: this.config.maxQueued,
       send: send ?? fetchSender(this.config.endpoint),
       scheduler,
+      store: store ?? localStorageStore(`${STORAGE_KEYS.queue} ${this.config.endpoint}`),
+      optedOut: isOptedOut,
     });
   }
 
-  /** Events waiting to be sent. */
+  /** Events waiting to be sent (this page's and the offline queue's). */
   get pending(): number {
     return this.queue.size;
   }
 
   get anonymousId(): string {
     const storage = safeStorage('localStorage');
-    let stored: string | null = null;
-    try {
-      stored = storage?.getItem(STORAGE_KEYS.anonymousId) ?? null;
-    } catch {
-      // blocked: fall back to the in-memory id
-    }
+    const stored = readStorage(storage, STORAGE_KEYS.anonymousId);
     if (stored) return stored;
     const id = this.memoryAnonymousId ?? uuid();
     this.memoryAnonymousId = id;
-    try {
-      storage?.setItem(STORAGE_KEYS.anonymousId, id);
-    } catch {
-      // storage full or blocked: the id lives as long as the page
-    }
+    writeStorage(storage, STORAGE_KEYS.anonymousId, id); // when blocked or full, the id lives as long as the page
     return id;
   }
 
   /** The current session id, renewed after `sessionTimeoutMs` without an event; touching it counts as activity. */
   touchSession(now: number = Date.now()): string {
     const storage = safeStorage('sessionStorage');
-    let stored: SessionState | null = this.memorySession;
-    try {
-      stored = parseSession(storage?.getItem(STORAGE_KEYS.session) ?? null) ?? this.memorySession;
-    } catch {
-      // blocked: use the in-memory copy
-    }
+    const stored = parseSession(readStorage(storage, STORAGE_KEYS.session) ?? null) ?? this.memorySession;
     const session = resolveSession(stored, now, this.config.sessionTimeoutMs, uuid);
     this.memorySession = session;
-    try {
-      storage?.setItem(STORAGE_KEYS.session, JSON.stringify(session));
-    } catch {
-      // ignore
-    }
+    writeStorage(storage, STORAGE_KEYS.session, JSON.stringify(session));
     return session.id;
   }
 
-  /** Ties later events to a known user (`user_id`); null forgets it. */
+  /** Ties later events of this tracker to a known user (`user_id`); null forgets it. */
   identify(userId: string | null): void {
     this.userId = userId ? truncate(userId, LIMITS.maxId) : null;
   }
 
-  /** Queues an event; false when its name is not one the collector accepts. */
+  /** Stops all sending in this browser (and the script tag's too) and drops what is queued. */
+  optOut(): void {
+    setOptOut(true);
+    this.queue.take();
+  }
+
+  optIn(): void {
+    setOptOut(false);
+  }
+
+  /** Queues an event; false when the visitor opted out or its name is not one the collector accepts. */
   track(event: string, properties?: Record<string, unknown>): boolean {
+    if (isOptedOut()) return false;
     const now = Date.now();
     const built = buildEvent(event, properties, {
       site: this.config.site,
@@ -535,7 +652,7 @@ export class Tracker {
   }
 
   pageview(properties?: Record<string, unknown>): boolean {
-    this.lastPageUrl = this.reportedUrl(globalThis.location?.href);
+    this.lastPage = pageKey(globalThis.location?.href ?? '');
     return this.track('pageview', properties);
   }
 
@@ -545,9 +662,13 @@ export class Tracker {
     return this.config.stripQuery ? cleanUrl(url) : url;
   }
 
-  /** SPA navigation: a page view when the reported URL changed, or always when the page came back from bfcache. */
-  navigated(restored: boolean): void {
-    if (restored || this.reportedUrl(globalThis.location?.href) !== this.lastPageUrl) this.pageview();
+  /**
+   * A page view when the page changed (its path or hash route: see pageKey), or, `restored` (back from the
+   * back-forward cache), always, once the app has sent one.
+   */
+  navigated(restored = false): void {
+    const changed = pageKey(globalThis.location?.href ?? '') !== this.lastPage;
+    if (restored ? this.lastPage !== undefined : changed) this.pageview();
   }
 
   /** Sends what is queued now. */
@@ -555,59 +676,61 @@ export class Tracker {
     return this.queue.flush();
   }
 
-  /** Last-chance send when the page goes away: sendBeacon (text/plain), else fetch with keepalive. */
+  /**
+   * Last-chance send when the page goes away: sendBeacon (text/plain). What the browser refuses, or
+   * everything while offline, stays in the offline queue for the next page; without sendBeacon, fetch with
+   * keepalive.
+   */
   flushWithBeacon(): void {
-    const events = this.queue.drain();
-    for (const batch of chunk(events, this.config.maxBatchSize)) {
-      const body = buildPayload(batch);
+    const beacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function';
+    if (!beacon || !browserOnline()) {
+      void this.queue.flush();
+      return;
+    }
+    for (const batch of chunk(this.queue.take(), this.config.maxBatchSize)) {
       let queued: boolean;
       try {
-        queued =
-          typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function'
-            ? navigator.sendBeacon(this.config.endpoint, body)
-            : false;
+        queued = navigator.sendBeacon(this.config.endpoint, buildPayload(batch));
       } catch {
         queued = false;
       }
-      if (!queued) {
-        void fetch(this.config.endpoint, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body,
-          keepalive: true,
-          credentials: 'omit',
-        }).catch(() => undefined);
-      }
+      if (!queued) this.queue.keep(batch);
     }
   }
 
-  /** Listens for `[data-track]` clicks and for the page going away. */
+  /**
+   * Listens for `[data-track]` and link clicks, the page going away, the network coming back, returns from
+   * the back-forward cache and, with `trackNavigation`, SPA navigation.
+   */
   start(): void {
     if (this.detach || typeof document === 'undefined') return;
     const onClick = (event: MouseEvent) => {
-      if (event.button > 1) return;
-      const element = event.type === 'click' && this.config.autoTrackClicks ? findTrackTarget(event.target) : null;
-      const parsed = element && parseTrackElement(element);
-      if (parsed) this.track(parsed.event, parsed.properties);
-      const link = this.config.autoTrackLinks ? findLink(event.target) : null;
-      const made = link && linkEvent(link, globalThis.location?.host ?? '');
-      if (made) this.track(made[0], made[1]);
+      const [tagged, link] = clicked(event);
+      if (tagged && this.config.autoTrackClicks && isValidEventName(tagged[0])) this.track(...tagged);
+      if (link && this.config.autoTrackLinks) this.track(...link);
     };
     const onPageHide = () => this.flushWithBeacon();
     const onVisibility = () => {
       if (document.visibilityState === 'hidden') this.flushWithBeacon();
     };
+    const onOnline = () => void this.flush();
+    const onPageShow = (event: PageTransitionEvent) => {
+      if (event.persisted) this.navigated(true);
+    };
     document.addEventListener('click', onClick, { capture: true });
     document.addEventListener('auxclick', onClick, { capture: true }); // middle click: link opened in a new tab
     window.addEventListener('pagehide', onPageHide);
+    window.addEventListener('pageshow', onPageShow);
+    window.addEventListener('online', onOnline);
     document.addEventListener('visibilitychange', onVisibility);
-    const onNavigate = (restored: boolean) => this.navigated(restored);
+    const onNavigate = () => this.navigated();
     if (this.config.trackNavigation) {
       if (!navigationWatched) {
         navigationWatched = true;
         // Patches history once for the page and forwards to the current tracker; a moment later, as a
-        // pushState comes before the app sets the new page's title.
-        watchNavigation((restored) => setTimeout(() => navigationTarget?.(restored), 0));
+        // pushState comes before the app sets the new page's title. Back-forward cache returns are
+        // onPageShow's.
+        watchNavigation((restored) => setTimeout(() => restored || navigationTarget?.(), 0));
       }
       navigationTarget = onNavigate;
     }
@@ -616,6 +739,8 @@ export class Tracker {
       document.removeEventListener('click', onClick, { capture: true });
       document.removeEventListener('auxclick', onClick, { capture: true });
       window.removeEventListener('pagehide', onPageHide);
+      window.removeEventListener('pageshow', onPageShow);
+      window.removeEventListener('online', onOnline);
       document.removeEventListener('visibilitychange', onVisibility);
     };
   }
@@ -658,4 +783,14 @@ export function flush(): Promise<FlushResult> {
 
 export function identify(userId: string | null): void {
   getTracker().identify(userId);
+}
+
+/** Stops all tracking in this browser, by this module and by the script tag, until `optIn()`. */
+export function optOut(): void {
+  setOptOut(true);
+  instance?.optOut();
+}
+
+export function optIn(): void {
+  setOptOut(false);
 }

@@ -5,24 +5,19 @@
 /** The collector's event names: 1–128 letters, digits, space and `_ . : / -`. */
 export const EVENT_NAME = /^[\w .:/-]{1,128}$/;
 
-/** A version 4 UUID; crypto.randomUUID needs a secure context, getRandomValues does not. */
-export function uuid(): string {
-  const c = globalThis.crypto as Crypto | undefined;
-  try {
-    return c!.randomUUID();
-  } catch {
-    // no randomUUID (insecure context, old browser): build one
-  }
-  return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) => {
-    const n = +d;
-    const r = c?.getRandomValues ? c.getRandomValues(new Uint8Array(1))[0] : (Math.random() * 256) | 0;
-    return (n ^ (r & (15 >> (n / 4)))).toString(16);
-  });
-}
+/** The localStorage flag of the opt-out, shared by both builds: `pulse_optout=1` stops all sending. */
+export const OPT_OUT_KEY = 'pulse_optout';
+
+/** A version 4 UUID from getRandomValues, which (unlike crypto.randomUUID) works outside secure contexts too. */
+export const uuid = (): string =>
+  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
+    (+d ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (+d / 4)))).toString(16),
+  );
 
 /**
  * What the tracker reports of a URL: the query string only with its `utm_*` parameters, the hash only when
- * it is a hash route (`#/...`). Query strings often hold e-mail addresses, tokens or search terms.
+ * it is a hash route (`#/...` or `#!/...`), without its own query. Query strings often hold e-mail addresses,
+ * tokens or search terms.
  */
 export function cleanUrl(href: string): string {
   try {
@@ -32,17 +27,24 @@ export function cleanUrl(href: string): string {
       if (key.startsWith('utm_')) query.append(key, value);
     });
     url.search = query.toString();
-    if (!url.hash.startsWith('#/')) url.hash = '';
+    url.hash = /^#!?\//.test(url.hash) ? url.hash.replace(/\?.*/, '') : '';
     return url.href;
   } catch {
     return href;
   }
 }
 
+/**
+ * Which page a URL is, for counting page views: the cleaned URL without its query, so that a replaceState
+ * that only drops `utm_*` (or changes a stripped parameter or an anchor) is the same page, and a hash route
+ * is another one.
+ */
+export const pageKey = (href: string): string => cleanUrl(href).replace(/\?[^#]*/, '');
+
 /** `data-track-*` attributes of an element as properties: `data-track-plan-name="pro"` gives `{plan_name: "pro"}`. */
 export function trackProps(element: Element): Record<string, string> {
   const props: Record<string, string> = {};
-  for (const { name, value } of Array.from(element.attributes)) {
+  for (const { name, value } of element.attributes) {
     const lower = name.toLowerCase();
     if (lower.startsWith('data-track-') && lower.length > 11) props[lower.slice(11).replace(/-/g, '_')] = value;
   }
@@ -50,17 +52,34 @@ export function trackProps(element: Element): Record<string, string> {
 }
 
 const DOWNLOAD =
-  /\.(pdf|zip|rar|7z|t?gz|tar|dmg|exe|msi|pkg|deb|rpm|apk|iso|csv|xlsx?|docx?|pptx?|od[tsp]|rtf|txt|epub|mp[34]|wav|mov|avi|mkv|webm)$/i;
+  /\.(pdf|zip|rar|7z|t?gz|bz2|xz|tar|dmg|exe|msi|pkg|deb|rpm|apk|iso|jar|csv|xlsx?|docx?|pptx?|od[tsp]|rtf|txt|epub|mp[34]|mpe?g|wav|wm[av]|mov|avi|mkv|webm)$/i;
+
+/** An event name and its properties. */
+export type Made = [string, Record<string, string>];
 
 /**
- * The event a click on a link makes: `file_download` for a file (by extension or `download` attribute),
- * `outbound_click` for an http(s) link to another host, else nothing.
+ * The event a click on a link makes: `file_download` for an http(s) file (by extension or `download`
+ * attribute), `outbound_click` for an http(s) link to another origin, else nothing.
  */
-export function linkEvent(link: HTMLAnchorElement, host: string): [string, { url: string }] | undefined {
-  const url = { url: cleanUrl(link.href) };
+export function linkEvent(link: HTMLAnchorElement): Made | undefined {
   if (!/^https?:$/.test(link.protocol)) return;
+  const url = { url: cleanUrl(link.href) };
   if (link.hasAttribute('download') || DOWNLOAD.test(link.pathname)) return ['file_download', url];
-  if (link.host !== host) return ['outbound_click', url];
+  if (link.origin != location.origin) return ['outbound_click', url];
+}
+
+/**
+ * The events of a `click` or `auxclick`: the `data-track` element's (a primary-button click only; keyboard
+ * activation is one too) and the link's (also a ctrl/cmd-click, or a middle click, which is an `auxclick` with
+ * button 1: a link opened in a new tab). Right clicks make nothing.
+ */
+export function clicked(event: MouseEvent): [Made?, Made?] {
+  const target = event.target as Element | null;
+  const plain = event.type == 'click';
+  if (!target?.closest || event.button != +!plain) return [];
+  const tagged = plain && target.closest('[data-track]');
+  const link = target.closest<HTMLAnchorElement>('a[href]');
+  return [tagged ? [tagged.getAttribute('data-track')!, trackProps(tagged)] : undefined, link ? linkEvent(link) : undefined];
 }
 
 /**

@@ -1,7 +1,17 @@
 // The script-tag tracker (dist/t.js): ./script.ts, its entry ./t.ts and the shared ./core.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanUrl, linkEvent, trackProps, uuid } from './core';
-import { KEYS, SETTINGS, createPulse, type PulseEvent } from './script';
+import { OPT_OUT_KEY, cleanUrl, clicked, linkEvent, pageKey, trackProps, uuid } from './core';
+import {
+  ANONYMOUS_ID_KEY,
+  BATCH,
+  FLUSH_MS,
+  MAX_RETRY_MS,
+  OFFLINE_MAX,
+  QUEUE_KEY,
+  USER_ID_KEY,
+  createPulse,
+  type PulseEvent,
+} from './script';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const API = 'https://collect.example/api/events';
@@ -28,7 +38,7 @@ function fetched(): PulseEvent[][] {
 }
 const names = (batches: PulseEvent[][]) => batches.flat().map((e) => e.event);
 const answer = (status: number) => async () => new Response('{}', { status });
-const stored = () => JSON.parse(localStorage.getItem(KEYS.queue) ?? '[]') as PulseEvent[];
+const stored = () => JSON.parse(localStorage.getItem(QUEUE_KEY) ?? '[]') as PulseEvent[];
 
 /** Lets the fetch promises settle. */
 async function settle() {
@@ -88,7 +98,7 @@ describe('page views', () => {
   it('sends the first page view with the collector’s event fields, as text/plain with keepalive', async () => {
     createPulse('shop', API);
     expect(fetchMock).not.toHaveBeenCalled(); // batched
-    vi.advanceTimersByTime(SETTINGS.flushMs);
+    vi.advanceTimersByTime(FLUSH_MS);
     expect(fetchMock).toHaveBeenCalledTimes(1);
     const [url, init] = fetchMock.mock.calls[0];
     expect(url).toBe(API);
@@ -127,7 +137,7 @@ describe('page views', () => {
     vi.advanceTimersByTime(1);
     window.dispatchEvent(pageshow(false));
     window.dispatchEvent(pageshow(true)); // back from the back-forward cache
-    vi.advanceTimersByTime(SETTINGS.flushMs);
+    vi.advanceTimersByTime(FLUSH_MS);
     const events = fetched().flat();
     expect(events.map((e) => [e.event, e.url, e.title])).toEqual([
       ['pageview', 'http://localhost:3000/cart', 'Cart'],
@@ -135,6 +145,36 @@ describe('page views', () => {
       ['pageview', 'http://localhost:3000/cart', 'Cart'],
       ['pageview', 'http://localhost:3000/app#/settings', 'Cart'],
       ['pageview', 'http://localhost:3000/app#/settings', 'Cart'],
+    ]);
+  });
+
+  it('does not count a replaceState that keeps the path (an app dropping utm_*, an anchor) twice', async () => {
+    // The first page view has the utm_* of the landing URL (beforeEach); apps often remove them at once.
+    const pulse = createPulse('shop', API);
+    history.replaceState(null, '', '/products');
+    history.replaceState(null, '', '/products?page=2#reviews');
+    window.dispatchEvent(new PopStateEvent('popstate'));
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    vi.advanceTimersByTime(1);
+    history.replaceState(null, '', '/products/42');
+    vi.advanceTimersByTime(1);
+    pulse.flush();
+    expect(fetched().flat().map((e) => e.url)).toEqual([
+      'http://localhost:3000/products?utm_source=news&utm_medium=mail',
+      'http://localhost:3000/products/42',
+    ]);
+  });
+
+  it('counts every return from the back-forward cache, on the same page too', async () => {
+    const pulse = await started();
+    window.dispatchEvent(pageshow(true));
+    vi.advanceTimersByTime(1);
+    window.dispatchEvent(pageshow(true));
+    vi.advanceTimersByTime(1);
+    pulse.flush();
+    expect(fetched().flat().map((e) => [e.event, e.url])).toEqual([
+      ['pageview', 'http://localhost:3000/products?utm_source=news&utm_medium=mail'],
+      ['pageview', 'http://localhost:3000/products?utm_source=news&utm_medium=mail'],
     ]);
   });
 });
@@ -149,14 +189,36 @@ describe('clicks', () => {
       <a id="in" href="/about">About</a>
       <a id="mail" href="mailto:hi@example.com">Mail</a>`;
     for (const id of ['inner', 'pdf', 'dl', 'in', 'mail']) click(id);
-    document.getElementById('out')?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, cancelable: true, button: 1 }));
-    document.getElementById('out')?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, cancelable: true, button: 2 }));
+    const out = document.getElementById('out');
+    out?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, cancelable: true, button: 1 })); // middle click
+    out?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, cancelable: true, button: 2 })); // right click
+    out?.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, ctrlKey: true })); // new tab
+    // Browsers that also fire `click` for the middle button must not count it twice.
+    out?.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, button: 1 }));
     pulse_flush();
     expect(fetched().flat().map((e) => [e.event, e.properties])).toEqual([
       ['outbound_click', { url: 'https://partner.example/deal?utm_campaign=x' }],
       ['file_download', { url: 'http://localhost:3000/files/guide.PDF' }],
       ['file_download', { url: 'http://localhost:3000/export' }],
       ['outbound_click', { url: 'https://partner.example/deal?utm_campaign=x' }], // middle click
+      ['outbound_click', { url: 'https://partner.example/deal?utm_campaign=x' }], // ctrl-click
+    ]);
+  });
+
+  it('counts links to another origin as outbound: another port, scheme or subdomain, not the same origin', async () => {
+    await started();
+    document.body.innerHTML = `
+      <a id="port" href="http://localhost:4000/">port</a>
+      <a id="scheme" href="https://localhost:3000/">scheme</a>
+      <a id="sub" href="http://www.localhost:3000/">sub</a>
+      <a id="same" href="http://localhost:3000/pricing?ref=x">same</a>
+      <a id="relative" href="#top">anchor</a>`;
+    for (const id of ['port', 'scheme', 'sub', 'same', 'relative']) click(id);
+    pulse_flush();
+    expect(fetched().flat().map((e) => e.properties?.url)).toEqual([
+      'http://localhost:4000/',
+      'https://localhost:3000/',
+      'http://www.localhost:3000/',
     ]);
   });
 
@@ -169,6 +231,10 @@ describe('clicks', () => {
       <button id="plain">Plain</button>
       <button id="bad" data-track="no<html>">Bad</button>`;
     for (const id of ['label', 'plain', 'bad']) click(id);
+    // A middle or right click is no click on a button.
+    for (const button of [1, 2]) {
+      document.getElementById('label')?.dispatchEvent(new MouseEvent('auxclick', { bubbles: true, button }));
+    }
     pulse_flush();
     expect(fetched().flat().map((e) => [e.event, e.properties])).toEqual([
       ['plan_selected', { plan: 'pro', billing_period: 'yearly' }],
@@ -178,7 +244,7 @@ describe('clicks', () => {
 
 /** Runs the flush timer. */
 function pulse_flush() {
-  vi.advanceTimersByTime(SETTINGS.flushMs);
+  vi.advanceTimersByTime(FLUSH_MS);
 }
 
 describe('pulse.track / identify', () => {
@@ -203,20 +269,20 @@ describe('pulse.track / identify', () => {
       ['after_logout', undefined],
     ]);
     expect(events[2].properties).toEqual({ plan: 'pro', seats: 3, trial: true, coupon: null });
-    expect(localStorage.getItem(KEYS.userId)).toBeNull();
+    expect(localStorage.getItem(USER_ID_KEY)).toBeNull();
   });
 });
 
 describe('batching, retry and the offline queue', () => {
   it('sends a batch at once when it is full, else after the flush interval', async () => {
     const pulse = await started();
-    for (let i = 0; i < SETTINGS.batch - 1; i += 1) pulse.track(`e${i}`);
+    for (let i = 0; i < BATCH - 1; i += 1) pulse.track(`e${i}`);
     expect(fetchMock).not.toHaveBeenCalled();
     pulse.track('last');
     expect(fetchMock).toHaveBeenCalledTimes(1);
-    expect(fetched()[0]).toHaveLength(SETTINGS.batch);
+    expect(fetched()[0]).toHaveLength(BATCH);
     pulse.track('alone');
-    vi.advanceTimersByTime(SETTINGS.flushMs - 1);
+    vi.advanceTimersByTime(FLUSH_MS - 1);
     expect(fetchMock).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(1);
     expect(names(fetched().slice(1))).toEqual(['alone']);
@@ -233,16 +299,16 @@ describe('batching, retry and the offline queue', () => {
     pulse.flush();
     await settle();
     expect(names([stored()])).toEqual(['buy']);
-    vi.advanceTimersByTime(SETTINGS.flushMs); // first retry
+    vi.advanceTimersByTime(FLUSH_MS); // first retry
     await settle();
     expect(fetchMock).toHaveBeenCalledTimes(2);
     expect(names([stored()])).toEqual(['buy']);
-    vi.advanceTimersByTime(2 * SETTINGS.flushMs - 1); // backoff doubles
+    vi.advanceTimersByTime(2 * FLUSH_MS - 1); // backoff doubles
     expect(fetchMock).toHaveBeenCalledTimes(2);
     vi.advanceTimersByTime(1);
     await settle();
     expect(fetchMock).toHaveBeenCalledTimes(3);
-    vi.advanceTimersByTime(4 * SETTINGS.flushMs);
+    vi.advanceTimersByTime(4 * FLUSH_MS);
     await settle();
     expect(fetchMock).toHaveBeenCalledTimes(4);
     expect(stored()).toEqual([]);
@@ -256,7 +322,7 @@ describe('batching, retry and the offline queue', () => {
     pulse.track('x');
     pulse.flush();
     await settle();
-    vi.advanceTimersByTime(10 * SETTINGS.maxRetryMs);
+    vi.advanceTimersByTime(10 * MAX_RETRY_MS);
     expect(fetchMock).toHaveBeenCalledTimes(1);
     expect(stored()).toEqual([]);
   });
@@ -266,25 +332,68 @@ describe('batching, retry and the offline queue', () => {
       throw new TypeError('offline');
     });
     const pulse = createPulse('shop', API);
-    for (let i = 0; i < SETTINGS.offlineMax + 50; i += 1) pulse.track(`e${i}`);
+    for (let i = 0; i < OFFLINE_MAX + 50; i += 1) pulse.track(`e${i}`);
     pulse.flush();
     await settle();
-    expect(stored()).toHaveLength(SETTINGS.offlineMax);
-    expect(stored().at(-1)?.event).toBe(`e${SETTINGS.offlineMax + 49}`); // the oldest went first
+    expect(stored()).toHaveLength(OFFLINE_MAX);
+    expect(stored().at(-1)?.event).toBe(`e${OFFLINE_MAX + 49}`); // the oldest went first
     fetchMock.mockReset();
     fetchMock.mockImplementation(answer(202));
     window.dispatchEvent(new Event('online'));
     await settle();
-    expect(fetched().flat()).toHaveLength(SETTINGS.offlineMax);
+    expect(fetched().flat()).toHaveLength(OFFLINE_MAX);
     expect(stored()).toEqual([]);
     expect(fetched().every((batch) => batch.length <= 20)).toBe(true); // keepalive bodies stay small
 
     // Left over from an earlier page: the next page sends it.
-    localStorage.setItem(KEYS.queue, JSON.stringify([{ event: 'left_over', site: 'shop', anonymous_id: 'a' }]));
+    localStorage.setItem(QUEUE_KEY, JSON.stringify([{ event: 'left_over', site: 'shop', anonymous_id: 'a' }]));
     fetchMock.mockClear();
     createPulse('shop', API);
-    vi.advanceTimersByTime(SETTINGS.flushMs);
+    vi.advanceTimersByTime(FLUSH_MS);
     expect(names(fetched())).toEqual(['left_over', 'pageview']);
+  });
+});
+
+describe('nothing sent twice, nothing lost', () => {
+  it('sends an event once while an earlier send is still on its way', async () => {
+    const pulse = await started();
+    let answerFirst: (response: Response) => void = () => undefined;
+    fetchMock.mockImplementationOnce(() => new Promise<Response>((resolve) => (answerFirst = resolve)));
+    pulse.track('first');
+    pulse.flush();
+    pulse.track('second');
+    pulse.flush();
+    pulse.flush();
+    answerFirst(new Response('{}', { status: 202 }));
+    await settle();
+    vi.advanceTimersByTime(10 * FLUSH_MS);
+    expect(fetched().map((batch) => batch.map((e) => e.event))).toEqual([['first'], ['second']]);
+  });
+
+  it('sends a failed batch from the next page load, with the same event ids', async () => {
+    const pulse = await started();
+    fetchMock.mockImplementationOnce(answer(502));
+    pulse.track('buy', { sku: 'a1' });
+    pulse.flush();
+    await settle();
+    const [failed] = fetched().flat();
+    fetchMock.mockClear();
+    createPulse('shop', API); // a reload before the retry
+    vi.advanceTimersByTime(FLUSH_MS);
+    await settle();
+    const [again, pageview] = fetched().flat();
+    expect(again).toEqual(failed);
+    expect(pageview.event).toBe('pageview');
+    expect(stored()).toEqual([]);
+  });
+
+  it('sends large bodies without keepalive (browsers refuse keepalive bodies over 64 KiB)', async () => {
+    const pulse = await started();
+    pulse.track('small');
+    pulse.flush();
+    pulse.track('big', { text: 'x'.repeat(70_000) });
+    pulse.flush();
+    expect(fetchMock.mock.calls.map(([, init]) => init?.keepalive)).toEqual([true, false]);
   });
 });
 
@@ -304,7 +413,7 @@ describe('page hide', () => {
     document.dispatchEvent(new Event('visibilitychange'));
     Reflect.deleteProperty(document, 'visibilityState');
     expect(beacon).toHaveBeenCalledTimes(2);
-    vi.advanceTimersByTime(SETTINGS.flushMs);
+    vi.advanceTimersByTime(FLUSH_MS);
     expect(fetchMock).not.toHaveBeenCalled();
   });
 
@@ -321,6 +430,31 @@ describe('page hide', () => {
     Reflect.deleteProperty(navigator, 'onLine');
     expect(beacon).not.toHaveBeenCalled();
     expect(names([stored()])).toEqual(['refused', 'offline']);
+    const ids = stored().map((e) => e.event_id);
+
+    // The next page sends them, unchanged.
+    fetchMock.mockClear();
+    createPulse('shop', API);
+    vi.advanceTimersByTime(FLUSH_MS);
+    expect(fetched().flat().slice(0, 2).map((e) => e.event_id)).toEqual(ids);
+  });
+
+  it('falls back to fetch with keepalive (text/plain) where sendBeacon is missing', async () => {
+    const pulse = await started();
+    Object.defineProperty(navigator, 'sendBeacon', { value: undefined, configurable: true });
+    fetchMock.mockImplementationOnce(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    pulse.track('leaving');
+    window.dispatchEvent(new Event('pagehide'));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchMock.mock.calls[0];
+    expect(url).toBe(API);
+    expect(init?.keepalive).toBe(true);
+    expect(typeof init?.body).toBe('string');
+    expect(names(fetched())).toEqual(['leaving']);
+    await settle();
+    expect(names([stored()])).toEqual(['leaving']); // that failed: kept for later
   });
 });
 
@@ -338,7 +472,7 @@ describe('ids', () => {
     const [pv, b, a, c] = fetched().flat();
     expect(pv.event).toBe('pageview');
     expect(new Set([a, pv, b, c].map((e) => e.anonymous_id)).size).toBe(1);
-    expect(a.anonymous_id).toBe(localStorage.getItem(KEYS.anonymousId));
+    expect(a.anonymous_id).toBe(localStorage.getItem(ANONYMOUS_ID_KEY));
     expect(b.session_id).toBe(a.session_id);
     expect(c.session_id).not.toBe(a.session_id);
     expect(c.session_id).toMatch(UUID_RE);
@@ -377,11 +511,11 @@ describe('opt-out', () => {
     const pulse = await started();
     pulse.track('queued');
     pulse.optOut();
-    expect(localStorage.getItem(KEYS.optOut)).toBe('1');
+    expect(localStorage.getItem(OPT_OUT_KEY)).toBe('1');
     pulse.track('ignored');
     createPulse('shop', API); // no page view on the next page either
     history.pushState(null, '', '/elsewhere');
-    vi.advanceTimersByTime(10 * SETTINGS.flushMs);
+    vi.advanceTimersByTime(10 * FLUSH_MS);
     window.dispatchEvent(new Event('pagehide'));
     expect(fetchMock).not.toHaveBeenCalled();
     expect(beacon).not.toHaveBeenCalled();
@@ -390,6 +524,24 @@ describe('opt-out', () => {
     pulse.flush();
     expect(names(fetched())).toEqual(['back']);
   });
+
+  it('stops sending what was already queued or failing once the flag is set (also from another tab)', async () => {
+    const pulse = await started();
+    fetchMock.mockImplementationOnce(answer(503));
+    pulse.track('failed_before');
+    pulse.flush();
+    await settle();
+    pulse.track('queued_before');
+    localStorage.setItem(OPT_OUT_KEY, '1'); // what pulse.optOut() in another tab does
+    vi.advanceTimersByTime(10 * MAX_RETRY_MS);
+    window.dispatchEvent(new Event('online'));
+    window.dispatchEvent(new Event('pagehide'));
+    pulse.track('after');
+    pulse.flush();
+    expect(names(fetched())).toEqual(['failed_before']); // the first attempt only
+    expect(beacon).not.toHaveBeenCalled();
+    expect(stored()).toEqual([]);
+  });
 });
 
 describe('core helpers', () => {
@@ -397,10 +549,18 @@ describe('core helpers', () => {
     expect(cleanUrl('https://shop.example/p?id=1&utm_source=a&q=x&utm_term=b#top')).toBe(
       'https://shop.example/p?utm_source=a&utm_term=b',
     );
-    expect(cleanUrl('https://shop.example/#/orders/1?tab=2')).toBe('https://shop.example/#/orders/1?tab=2');
+    expect(cleanUrl('https://shop.example/#/orders/1?email=a%40b.c')).toBe('https://shop.example/#/orders/1');
+    expect(cleanUrl('https://shop.example/#!/orders')).toBe('https://shop.example/#!/orders');
     expect(cleanUrl('https://shop.example/a?token=abc')).toBe('https://shop.example/a');
     expect(cleanUrl('')).toBe('');
     expect(cleanUrl('not a url')).toBe('not a url');
+  });
+
+  it('keys pages by path and hash route, not by query or anchor', () => {
+    expect(pageKey('https://shop.example/p?utm_source=a#top')).toBe('https://shop.example/p');
+    expect(pageKey('https://shop.example/p?id=1')).toBe('https://shop.example/p');
+    expect(pageKey('https://shop.example/app?utm_source=a#/orders?tab=2')).toBe('https://shop.example/app#/orders');
+    expect(pageKey('https://shop.example/app#/orders')).not.toBe(pageKey('https://shop.example/app#/cart'));
   });
 
   it('reads data-track-* properties and classifies links', () => {
@@ -408,12 +568,36 @@ describe('core helpers', () => {
       '<a data-track="x" data-track-a-b="1" data-tracker="no" data-track-="no" href="https://other.example/f.zip">z</a>';
     const link = document.querySelector('a') as HTMLAnchorElement;
     expect(trackProps(link)).toEqual({ a_b: '1' });
-    expect(linkEvent(link, 'localhost:3000')).toEqual(['file_download', { url: 'https://other.example/f.zip' }]);
+    expect(linkEvent(link)).toEqual(['file_download', { url: 'https://other.example/f.zip' }]);
+    for (const file of ['a.tar.gz', 'b.DMG', 'c.docx', 'd.mp4', 'e.csv', 'f.7z']) {
+      link.href = `/files/${file}?sig=secret`;
+      expect(linkEvent(link)).toEqual(['file_download', { url: `http://localhost:3000/files/${file}` }]);
+    }
+    link.href = '/files/page.html';
+    expect(linkEvent(link)).toBeUndefined();
     link.href = 'https://other.example/page';
-    expect(linkEvent(link, 'localhost:3000')?.[0]).toBe('outbound_click');
-    expect(linkEvent(link, 'other.example')).toBeUndefined();
-    link.href = 'javascript:void(0)';
-    expect(linkEvent(link, 'localhost:3000')).toBeUndefined();
+    expect(linkEvent(link)?.[0]).toBe('outbound_click');
+    link.href = 'http://localhost:3000/page';
+    expect(linkEvent(link)).toBeUndefined();
+    for (const href of ['javascript:void(0)', 'mailto:a@b.c', 'tel:+1', 'ftp://other.example/f.zip']) {
+      link.href = href;
+      expect(linkEvent(link)).toBeUndefined();
+    }
+  });
+
+  it('reads a click: data-track only on a primary click, links on primary and middle clicks', () => {
+    document.body.innerHTML = '<a href="https://other.example/" data-track="go" data-track-to="x"><i id="in">go</i></a>';
+    const target = document.getElementById('in');
+    const event = (type: string, button: number) => {
+      const made = new MouseEvent(type, { button });
+      Object.defineProperty(made, 'target', { value: target });
+      return clicked(made);
+    };
+    const outbound = ['outbound_click', { url: 'https://other.example/' }];
+    expect(event('click', 0)).toEqual([['go', { to: 'x' }], outbound]);
+    expect(event('auxclick', 1)).toEqual([undefined, outbound]);
+    expect(event('auxclick', 2)).toEqual([]);
+    expect(event('click', 1)).toEqual([]);
   });
 });
 
@@ -454,6 +638,67 @@ describe('the script tag (t.ts)', () => {
       expect(fetchMock.mock.calls[0][0]).toBe('https://other.example/collect');
     } finally {
       Reflect.deleteProperty(document, 'currentScript');
+      delete window.pulse;
+    }
+  });
+
+  /** Loads t.js the way a page does, after the snippet below may have queued calls on `window.pulse`. */
+  async function load(site: string) {
+    const script = document.createElement('script');
+    script.src = 'https://analytics.example/t.js';
+    script.dataset.site = site;
+    Object.defineProperty(document, 'currentScript', { value: script, configurable: true });
+    vi.resetModules();
+    await import('./t');
+    Reflect.deleteProperty(document, 'currentScript');
+  }
+
+  /** The stub a page puts before the script tag (README): calls wait in `pulse.q`. */
+  function stub() {
+    const w = window as unknown as { pulse?: { (...args: unknown[]): void; q?: IArguments[] } };
+    w.pulse =
+      w.pulse ||
+      function () {
+        const self = w.pulse!;
+        // Like the snippet: the arguments object itself.
+        // eslint-disable-next-line prefer-rest-params
+        (self.q = self.q || []).push(arguments);
+      };
+  }
+
+  it('replays calls queued before it loaded, in order and before the first page view', async () => {
+    try {
+      stub();
+      const early = window.pulse as unknown as (...args: unknown[]) => void;
+      early('identify', 'user-7');
+      early('track', 'clicked_early', { where: 'hero' });
+      early('no_such_method', 1);
+      early('track', 'bad<name>');
+      await load('blog');
+      expect(window.pulse?.track).toBeTypeOf('function');
+      window.pulse?.('track', 'after_load', { n: 1 }); // the function form keeps working
+      window.pulse?.flush();
+      expect(fetched().flat().map((e) => [e.event, e.user_id, e.properties])).toEqual([
+        ['clicked_early', 'user-7', { where: 'hero' }],
+        ['pageview', 'user-7', undefined],
+        ['after_load', 'user-7', { n: 1 }],
+      ]);
+    } finally {
+      delete window.pulse;
+    }
+  });
+
+  it('applies a queued opt-out before the first page view', async () => {
+    try {
+      stub();
+      (window.pulse as unknown as (...args: unknown[]) => void)('optOut');
+      await load('blog');
+      vi.advanceTimersByTime(10 * FLUSH_MS);
+      window.dispatchEvent(new Event('pagehide'));
+      expect(fetchMock).not.toHaveBeenCalled();
+      expect(beacon).not.toHaveBeenCalled();
+      expect(localStorage.getItem(OPT_OUT_KEY)).toBe('1');
+    } finally {
       delete window.pulse;
     }
   });
