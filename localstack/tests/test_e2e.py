@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -192,18 +193,39 @@ def test_the_script_tag_tracker_in_a_browser(stack, token):
     assert proc.returncode == 0 and "1 passed, 0 failed" in proc.stdout
 
 
-def test_in_a_browser_the_dashboard_flow(stack, tmp_path):
+# The screenshots of the browser tests are files of the run: .local/screenshots/ (SCREENSHOT_DIR overrides).
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or REPO / ".local" / "screenshots")
+
+
+def test_in_a_browser_the_dashboard_flow(stack):
     """Chromium clicks the public dashboard, opens the admin panel, fails and then succeeds to sign in, and sees
     its clicks in the overview."""
     node = shutil.which("node")
     assert node and os.path.exists("/usr/bin/chromium"), "the test command installs Node and Chromium"
-    shot = tmp_path / "dashboard.png"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / "smoke-end.png"
     proc = subprocess.run([node, "e2e/smoke.mjs"], cwd=REPO / "frontend", capture_output=True, text=True,
-                          timeout=180, env=dict(os.environ, BASE_URL=stack.url, SCREENSHOT=str(shot)))
+                          timeout=180, env=dict(os.environ, BASE_URL=stack.url, SCREENSHOT=str(shot),
+                                                SCREENSHOT_DIR=str(SHOTS)))
     print(proc.stdout[-3000:], proc.stderr[-3000:])
     assert proc.returncode == 0
     assert "1 passed, 0 failed" in proc.stdout
-    assert shot.stat().st_size > 10_000
+    for name in ("smoke-dashboard.png", "smoke-admin.png"):
+        assert (SHOTS / name).stat().st_size > 10_000
+
+
+def test_in_a_browser_every_admin_view(stack):
+    """Chromium through every admin view on a freshly seeded site: a clicked row filters every panel, funnel,
+    retention, live, export, users and account show what the API holds, HTML in event data stays text, and a
+    viewer gets no user management."""
+    node = shutil.which("node")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([node, "e2e/admin-views.mjs"], cwd=REPO / "frontend", capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, BASE_URL=stack.url, SCREENSHOT_DIR=str(SHOTS)))
+    print(proc.stdout[-4000:], proc.stderr[-4000:])
+    assert proc.returncode == 0 and "1 passed, 0 failed" in proc.stdout
+    for view in ("overview", "filtered", "funnels", "retention", "live", "users", "account", "viewer"):
+        assert (SHOTS / f"admin-{view}.png").stat().st_size > 10_000
 
 
 def auth_header(token):

@@ -63,7 +63,7 @@ export function OverviewPanel({
               Updated {new Date(updatedAt).toLocaleTimeString()}
             </span>
           )}
-          <button type="button" className="button ghost small" onClick={onRetry} disabled={loading}>
+          <button type="button" className="button ghost small" onClick={onRetry} disabled={loading} data-testid="overview-refresh">
             Refresh
           </button>
         </div>
