@@ -384,4 +384,20 @@ describe('admin analytics panels', () => {
     expect(byTestId('export')).toBeNull();
     expect(byTestId('nav-users')).toBeNull();
   });
+
+  it('labels the count axis with whole numbers only', async () => {
+    // A maximum of 1 would give ticks 0, 0.2, ... 1: read as 0, 0, 0, 1, 1, 1 once rounded.
+    routes['/api/analytics/timeseries'] = () =>
+      json(200, {
+        interval: 'day',
+        points: [
+          { t: '2026-03-29T00:00:00Z', visitors: 0, visits: 0, pageviews: 0, events: 0 },
+          { t: '2026-03-30T00:00:00Z', visitors: 1, visits: 1, pageviews: 1, events: 1 },
+        ],
+      });
+    await open('/admin');
+    const labels = [...(byTestId('timeseries-chart')?.querySelectorAll('.visx-axis-left text') ?? [])].map((t) => t.textContent);
+    expect(labels.length).toBeGreaterThan(1);
+    expect(new Set(labels).size).toBe(labels.length);
+  });
 });

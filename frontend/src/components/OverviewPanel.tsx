@@ -45,7 +45,7 @@ export function OverviewPanel({
     <section className="panel" aria-labelledby="overview-title">
       <div className="panel-head">
         <div>
-          <h2 id="overview-title">Overview</h2>
+          <h2 id="overview-title">Key figures</h2>
           <p className="muted">
             {description} · refreshes when you come back to this tab
             {data?.approximate && (

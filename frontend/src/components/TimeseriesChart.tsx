@@ -50,6 +50,8 @@ export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: Tim
   const last = points[points.length - 1]?.date ?? first;
   const x = scaleTime({ domain: [first, last.getTime() === first.getTime() ? new Date(first.getTime() + 1) : last], range: [0, innerWidth] });
   const y = scaleLinear({ domain: [0, max], range: [innerHeight, 0], nice: true });
+  // Counts are whole: no 0.5 visitor ticks (they would read 0, 1, 1 once rounded).
+  const ticks = y.ticks(4).filter((t) => Number.isInteger(t));
 
   return (
     <figure className="chart" data-testid="timeseries-chart">
@@ -69,7 +71,7 @@ export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: Tim
       </div>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" role="img" aria-label="Visitors and page views over time">
         <Group left={MARGIN.left} top={MARGIN.top}>
-          {y.ticks(4).map((tick) => (
+          {ticks.map((tick) => (
             <line key={tick} x1={0} x2={innerWidth} y1={y(tick)} y2={y(tick)} className="chart-grid" />
           ))}
           {SERIES.map((s) => (
@@ -99,7 +101,7 @@ export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: Tim
           )}
           <AxisLeft
             scale={y}
-            numTicks={4}
+            tickValues={ticks}
             hideAxisLine
             hideTicks
             tickFormat={(v) => formatCount(Number(v))}
