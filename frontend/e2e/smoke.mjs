@@ -6,6 +6,7 @@
 //  3. sign in as admin/admin -> `/admin`: the username and e-mail are in the top right corner, and the
 //     overview's events count (all sites) rises, on its Refresh button, by at least the events the dashboard
 //     just sent;
+//     On site "demo", the events breakdown lists the clicks and the chart today's page views;
 //  4. the login page and the admin panel sent no events of their own; signing out leads to `/login`, and a
 //     signed-out `/admin` redirects there.
 //
@@ -289,6 +290,28 @@ async function run(page, diagnostics) {
     return current;
   });
   log(`events after: ${after} (before ${before}, dashboard events accepted ${collector.accepted})`);
+
+  await step(`the clicks are in the charts of site ${DEMO_SITE}: the events breakdown and today's page views`, async () => {
+    // By URL: the site list may have been read before the first of these events was stored.
+    await page.goto(`${BASE_URL}/admin?site=${DEMO_SITE}`, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+    await page.getByTestId('timeseries-table').waitFor({ state: 'attached', timeout: STEP_TIMEOUT_MS });
+    const clicked = ['feature_card', 'plan_selected', 'signup_complete'];
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    let labels = [];
+    while (Date.now() < deadline) {
+      labels = await page.locator('[data-testid="breakdown-event"] .bar-label').allTextContents();
+      if (clicked.every((name) => labels.includes(name))) break;
+      await page.waitForTimeout(500);
+    }
+    const missing = clicked.filter((name) => !labels.includes(name));
+    if (missing.length) fail(`the events breakdown of ${DEMO_SITE} lacks ${missing.join(', ')} (rows: ${labels.join(', ')})`);
+    // The chart's figures (its accessible table): the last bucket is today, with the dashboard's page view.
+    const cells = await page.locator('[data-testid="timeseries-table"] tbody tr').last().locator('td').allTextContents();
+    const pageviews = Number(cells[1]);
+    if (!(pageviews >= 1)) fail(`the chart shows ${cells[1]} page views today on ${DEMO_SITE}`);
+    if ((await page.locator('[data-testid="timeseries-chart"] path[data-series]').count()) < 2) fail('the chart has no lines');
+  });
+  await page.evaluate('window.scrollTo(0, 0)');
   await saveScreenshot(page, 'smoke-admin.png');
 
   await step('check the login page and the admin panel tracked nothing', async () => {
