@@ -26,7 +26,7 @@ export function ViewToolbar({ title, showCompare = false }: { title: string; sho
   const id = useId();
   const { view, setRange, setCustomRange, setSite, setTimeZone, setCompare, addFilter, removeFilter, clearFilters } =
     useAnalyticsView();
-  const siteList = useQuery({ queryKey: ['sites'], queryFn: ({ signal }) => sites(signal), staleTime: 5 * 60_000 });
+  const siteList = useQuery({ queryKey: ['sites'], queryFn: ({ signal }) => sites(signal) });
   const zones = useMemo(() => timeZones(view.tz), [view.tz]);
   const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const current = rangeDates(view.range, new Date(), view.tz, view.custom);
