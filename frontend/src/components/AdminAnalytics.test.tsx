@@ -400,4 +400,11 @@ describe('admin analytics panels', () => {
     expect(labels.length).toBeGreaterThan(1);
     expect(new Set(labels).size).toBe(labels.length);
   });
+
+  it('carries the view to the other analysis sections, and only the site to the live view', async () => {
+    await open('/admin?range=30d&site=shop&filter=event:is:signup&pages=exit_page');
+    expect(byTestId('nav-funnels')?.getAttribute('href')).toBe('/admin/funnels?range=30d&site=shop&filter=event%3Ais%3Asignup');
+    expect(byTestId('nav-live')?.getAttribute('href')).toBe('/admin/live?site=shop');
+    expect(byTestId('nav-account')?.getAttribute('href')).toBe('/admin/account');
+  });
 });
