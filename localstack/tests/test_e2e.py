@@ -203,6 +203,8 @@ def test_in_a_browser_the_dashboard_flow(stack):
     node = shutil.which("node")
     assert node and os.path.exists("/usr/bin/chromium"), "the test command installs Node and Chromium"
     SHOTS.mkdir(parents=True, exist_ok=True)
+    for name in ("smoke-end.png", "smoke-dashboard.png", "smoke-admin.png"):
+        (SHOTS / name).unlink(missing_ok=True)  # only this run's screenshots count
     shot = SHOTS / "smoke-end.png"
     proc = subprocess.run([node, "e2e/smoke.mjs"], cwd=REPO / "frontend", capture_output=True, text=True,
                           timeout=180, env=dict(os.environ, BASE_URL=stack.url, SCREENSHOT=str(shot),
@@ -219,12 +221,15 @@ def test_in_a_browser_every_admin_view(stack):
     retention, live, export, users and account show what the API holds, HTML in event data stays text, and a
     viewer gets no user management."""
     node = shutil.which("node")
+    views = ("overview", "filtered", "funnels", "retention", "live", "users", "account", "viewer")
     SHOTS.mkdir(parents=True, exist_ok=True)
+    for view in views:
+        (SHOTS / f"admin-{view}.png").unlink(missing_ok=True)  # only this run's screenshots count
     proc = subprocess.run([node, "e2e/admin-views.mjs"], cwd=REPO / "frontend", capture_output=True, text=True,
                           timeout=300, env=dict(os.environ, BASE_URL=stack.url, SCREENSHOT_DIR=str(SHOTS)))
     print(proc.stdout[-4000:], proc.stderr[-4000:])
     assert proc.returncode == 0 and "1 passed, 0 failed" in proc.stdout
-    for view in ("overview", "filtered", "funnels", "retention", "live", "users", "account", "viewer"):
+    for view in views:
         assert (SHOTS / f"admin-{view}.png").stat().st_size > 10_000
 
 

@@ -407,4 +407,15 @@ describe('admin analytics panels', () => {
     expect(byTestId('nav-live')?.getAttribute('href')).toBe('/admin/live?site=shop');
     expect(byTestId('nav-account')?.getAttribute('href')).toBe('/admin/account');
   });
+
+  it('counts a preset from the new day once midnight has passed', async () => {
+    await open('/admin?range=today');
+    expect(callsTo('timeseries').at(-1)?.searchParams.get('from')).toBe('2026-03-30');
+    // (The token must outlive the night.)
+    localStorage.setItem('analytics.auth', JSON.stringify({ token: 'tok', expiresAt: NOW.getTime() + 86_400_000 }));
+    vi.setSystemTime(new Date('2026-03-31T00:00:30Z'));
+    await settle(60_000);
+    await settle(10);
+    expect(callsTo('timeseries').at(-1)?.searchParams.get('from')).toBe('2026-03-31');
+  });
 });

@@ -1,7 +1,8 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { ApiError } from '../api';
+import { SessionContext } from '../hooks/sessionContext';
 import { useSession } from '../hooks/useSession';
 import { PRODUCT_NAME } from '../lib/brand';
 import { AccountView } from './account/AccountView';
@@ -61,6 +62,8 @@ export function AdminPage() {
   const { session, reload, signOut } = useSession();
   const location = useLocation();
   const [queryClient] = useState(createQueryClient);
+  const username = session.status === 'signed-in' ? session.user.username : null;
+  const sessionControl = useMemo(() => ({ username, reload }), [username, reload]);
 
   if (session.status === 'signed-out') {
     return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
@@ -80,6 +83,7 @@ export function AdminPage() {
         </main>
       ) : (
         <QueryClientProvider client={queryClient}>
+          <SessionContext.Provider value={sessionControl}>
           <AdminNav role={session.status === 'signed-in' ? session.user.role : null} />
           {session.status === 'signed-in' ? (
             <Routes>
@@ -103,6 +107,7 @@ export function AdminPage() {
               <span className="spinner" aria-label="Loading" />
             </main>
           )}
+          </SessionContext.Provider>
         </QueryClientProvider>
       )}
     </div>

@@ -1,7 +1,8 @@
 import { useCallback, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
 import type { AnalyticsQuery } from '../api';
-import { formatFilter, parseView, rangeDates, writeView, type Compare, type Filter, type PresetId, type View } from '../lib/view';
+import { useToday } from './useToday';
+import { formatFilter, parseView, rangeFrom, writeView, type Compare, type Filter, type PresetId, type View } from '../lib/view';
 
 /**
  * The admin view's state, read from and written to the URL's query string (react-router's useSearchParams),
@@ -48,15 +49,17 @@ export function useAnalyticsView() {
 
   const clearFilters = useCallback(() => update((v) => ({ ...v, filters: [] })), [update]);
 
-  // The dates follow the day the view is looked at (in its time zone); recomputed when the view changes.
+  // The dates follow the day the view is looked at (in its time zone), also when that day changes.
+  const today = useToday(view.tz);
+
   const query = useMemo<AnalyticsQuery>(() => {
-    const { from, to } = rangeDates(view.range, new Date(), view.tz, view.custom);
+    const { from, to } = rangeFrom(view.range, today, view.custom);
     const q: AnalyticsQuery = { from, to };
     if (view.tz) q.tz = view.tz;
     if (view.site) q.site = view.site;
     if (view.filters.length) q.filter = view.filters.map(formatFilter);
     return q;
-  }, [view]);
+  }, [view, today]);
 
   return { view, query, setRange, setCustomRange, setSite, setTimeZone, setCompare, addFilter, removeFilter, clearFilters };
 }

@@ -43,6 +43,8 @@ export function useSession(): { session: SessionState; reload: () => void; signO
   let session: SessionState;
   if (!signedIn) session = { status: 'signed-out' };
   else if (result && result.key === key) session = result.state;
+  // A reload for the same token keeps showing the profile it had, instead of blanking the panel.
+  else if (result && result.key.startsWith(`${token}:`) && result.state.status === 'signed-in') session = result.state;
   else session = { status: 'loading' };
   return { session, reload, signOut };
 }

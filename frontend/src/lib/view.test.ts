@@ -41,4 +41,11 @@ describe('view state', () => {
       '?from=2026-01-01&filter=path%3Ais%3A%2F&filter=referrer%3Ais%3A',
     );
   });
+
+  it('takes only real calendar days for a custom range', () => {
+    expect(parseView(new URLSearchParams('range=custom&from=2026-02-01&to=2026-02-28')).custom).toEqual({ from: '2026-02-01', to: '2026-02-28' });
+    const impossible = parseView(new URLSearchParams('range=custom&from=2026-02-01&to=2026-02-31'));
+    expect(impossible.range).toBe('7d');
+    expect(impossible.custom).toBeNull();
+  });
 });

@@ -46,7 +46,10 @@ export interface View {
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function isDay(value: string | null): value is string {
-  return value !== null && DAY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
+  // A real calendar day: Date.parse would take 2026-02-31 as March 3rd.
+  if (value === null || !DAY.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
 /** Whether the runtime knows the zone (an unknown one would make every request a 400). */
@@ -152,9 +155,13 @@ export function todayIn(tz: string | null, now: Date = new Date()): string {
  * the view's time zone, a custom range is as written.
  */
 export function rangeDates(range: RangeId, now: Date = new Date(), tz: string | null = null, custom: View['custom'] = null): { from: string; to: string } {
+  return rangeFrom(range, todayIn(tz, now), custom);
+}
+
+/** The view's first and last day, counted back from `today` (`YYYY-MM-DD` in the view's zone). */
+export function rangeFrom(range: RangeId, today: string, custom: View['custom'] = null): { from: string; to: string } {
   if (range === 'custom' && custom) return custom;
   const days = RANGE_PRESETS.find((p) => p.id === range)?.days ?? 7;
-  const today = todayIn(tz, now);
   const [y, m, d] = today.split('-').map(Number);
   const start = new Date(Date.UTC(y, m - 1, d - (days - 1)));
   return { from: day(start), to: today };

@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { RefreshButton } from '../RefreshButton';
 import { funnel as fetchFunnel, type AnalyticsQuery } from '../../api';
 import { PanelState } from '../PanelState';
 import { FunnelChart } from './FunnelChart';
@@ -38,7 +39,12 @@ export function FunnelResult({ funnel, query }: { funnel: FunnelDefinition; quer
     <section className="panel glass chart-panel" aria-labelledby="funnel-result-title" data-testid="funnel-result">
       <div className="panel-head">
         <h2 id="funnel-result-title">Conversion</h2>
-        {ready && <span className="muted small">Window: {windowText}</span>}
+        {ready && (
+          <span className="panel-status">
+            <span className="muted small">Window: {windowText}</span>
+            <RefreshButton onClick={() => void result.refetch()} fetching={result.isFetching} testId="funnel-refresh" />
+          </span>
+        )}
       </div>
       {ready ? (
         <PanelState

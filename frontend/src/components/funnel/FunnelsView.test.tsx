@@ -215,6 +215,17 @@ describe('funnels', () => {
     expect(container().querySelector('script, img')).toBeNull();
     expect(callsTo('funnel')).toHaveLength(1);
   });
+
+  it('asks again on the Refresh button, and never on a timer', async () => {
+    harness.routes['/api/analytics/funnel'] = () => json(200, ANSWER);
+    await open('/admin/funnels?steps=signup,purchase');
+    expect(callsTo('funnel')).toHaveLength(1);
+    await settle(120_000);
+    expect(callsTo('funnel')).toHaveLength(1);
+    click(byTestId('funnel-refresh'));
+    await settle(10);
+    expect(callsTo('funnel')).toHaveLength(2);
+  });
 });
 
 function container(): HTMLDivElement {

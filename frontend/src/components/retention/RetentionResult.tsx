@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { RefreshButton } from '../RefreshButton';
 import { retention, type AnalyticsQuery } from '../../api';
 import { PanelState } from '../PanelState';
 import { RetentionGrid } from './RetentionGrid';
@@ -22,7 +23,10 @@ export function RetentionResult({ settings, query }: { settings: RetentionSettin
 
   return (
     <section className="panel glass chart-panel" aria-labelledby="retention-result-title" data-testid="retention-result">
-      <h2 id="retention-result-title">Retention by {settings.period}</h2>
+      <div className="panel-head">
+        <h2 id="retention-result-title">Retention by {settings.period}</h2>
+        <RefreshButton onClick={() => void result.refetch()} fetching={result.isFetching} testId="retention-refresh" />
+      </div>
       <PanelState
         testId="retention"
         pending={result.isPending}

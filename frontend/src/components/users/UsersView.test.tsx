@@ -318,6 +318,26 @@ describe('users (admin)', () => {
     expect(byTestId('user-row-email', row('bob') as HTMLElement)?.textContent).toBe('robert@example.com');
   });
 
+  it("changing one's own e-mail updates the header too (the profile is loaded again)", async () => {
+    routes['PATCH /api/users/admin'] = ({ body }) => {
+      const changed = { ...ADMIN, ...(body as object) };
+      users = [changed, BOB];
+      me = changed;
+      return json(200, { user: changed });
+    };
+    await open('/admin/users');
+    const before = callsTo('GET', '/api/auth/me').length;
+    click(byTestId('user-row-edit-email', row('admin') as HTMLElement));
+    type(byTestId('email-input', row('admin') as HTMLElement), 'boss@example.com');
+    click(byTestId('email-save', row('admin') as HTMLElement));
+    await settle(10);
+    await settle(10);
+    expect(callsTo('GET', '/api/auth/me').length).toBe(before + 1);
+    expect(byTestId('user-email')?.textContent).toBe('boss@example.com');
+    // The panel stayed on the page while the profile reloaded.
+    expect(byTestId('users-table')).not.toBeNull();
+  });
+
   it('shows an invalid e-mail refusal next to the row and keeps the editor open', async () => {
     routes['PATCH /api/users/bob'] = () => apiError(422, 'invalid_email', 'that is not a valid e-mail address');
     await open('/admin/users');

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { deleteUser, updateUser, type Role, type UserRecord } from '../../api';
+import { useSessionControl } from '../../hooks/sessionContext';
 import { USERS_KEY } from './usersQuery';
 
 /**
@@ -8,6 +9,7 @@ import { USERS_KEY } from './usersQuery';
  */
 export function useUserActions(username: string) {
   const queryClient = useQueryClient();
+  const session = useSessionControl();
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: USERS_KEY });
   const applied = (answer: { user: UserRecord }) => {
@@ -19,7 +21,14 @@ export function useUserActions(username: string) {
   };
 
   const role = useMutation({ mutationFn: (next: Role) => updateUser(username, { role: next }), onSuccess: applied });
-  const email = useMutation({ mutationFn: (next: string) => updateUser(username, { email: next }), onSuccess: applied });
+  const email = useMutation({
+    mutationFn: (next: string) => updateUser(username, { email: next }),
+    onSuccess: (answer) => {
+      // One's own e-mail: the header and the account page show the profile, which must follow.
+      if (username === session.username) session.reload();
+      return applied(answer);
+    },
+  });
   const password = useMutation({
     mutationFn: (next: string) => updateUser(username, { password: next }),
     onSuccess: refresh,
