@@ -13,7 +13,7 @@ const AdminPage = lazy(() => import('./components/AdminPage').then((m) => ({ def
 function PageLoading() {
   return (
     <main className="login-page" aria-busy="true">
-      <span className="spinner" aria-label="Loading" />
+      <span className="spinner" role="status" aria-label="Loading" />
     </main>
   );
 }

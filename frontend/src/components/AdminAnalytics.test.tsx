@@ -418,4 +418,20 @@ describe('admin analytics panels', () => {
     await settle(10);
     expect(callsTo('timeseries').at(-1)?.searchParams.get('from')).toBe('2026-03-31');
   });
+
+  it("puts the time axis ticks on the buckets, labelled in the view's zone", async () => {
+    routes['/api/analytics/timeseries'] = () =>
+      json(200, {
+        interval: 'day',
+        points: [
+          { t: '2026-03-29T00:00:00+09:00', visitors: 1, visits: 1, pageviews: 2, events: 3 },
+          { t: '2026-03-30T00:00:00+09:00', visitors: 2, visits: 2, pageviews: 4, events: 6 },
+        ],
+      });
+    await open('/admin?tz=Asia/Tokyo');
+    const labels = [...(byTestId('timeseries-chart')?.querySelectorAll('.visx-axis-bottom text') ?? [])].map((t) => t.textContent);
+    expect(labels).toEqual(['Mar 29', 'Mar 30']);
+    const rows = [...(byTestId('timeseries-table')?.querySelectorAll('tbody th') ?? [])].map((t) => t.textContent);
+    expect(rows).toEqual(['Mar 29', 'Mar 30']);
+  });
 });

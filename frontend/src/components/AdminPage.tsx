@@ -104,7 +104,7 @@ export function AdminPage() {
             </Routes>
           ) : (
             <main className="dashboard" aria-busy="true">
-              <span className="spinner" aria-label="Loading" />
+              <span className="spinner" role="status" aria-label="Loading" />
             </main>
           )}
           </SessionContext.Provider>

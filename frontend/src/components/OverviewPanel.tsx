@@ -57,7 +57,7 @@ export function OverviewPanel({
           </p>
         </div>
         <div className="panel-status" aria-live="polite">
-          {loading && <span className="spinner" aria-label="Refreshing" />}
+          {loading && <span className="spinner" role="status" aria-label="Refreshing" />}
           {updatedAt !== null && (
             <span className="muted small" data-testid="overview-updated">
               Updated {new Date(updatedAt).toLocaleTimeString()}

@@ -15,7 +15,7 @@ export function PanelState({ testId, pending, error, empty, onRetry, children }:
   if (pending) {
     return (
       <div className="panel-placeholder" aria-busy="true" data-testid={`${testId}-loading`}>
-        <span className="spinner" aria-label="Loading" />
+        <span className="spinner" role="status" aria-label="Loading" />
       </div>
     );
   }

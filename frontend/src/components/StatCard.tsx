@@ -23,7 +23,7 @@ export function StatCard({ label, value, previous, format = formatCount, testId,
     <div className="stat-card glass">
       <span className="stat-label">{label}</span>
       {value === null ? (
-        <span className="skeleton skeleton-number" aria-label="Loading" />
+        <span className="skeleton skeleton-number" role="status" aria-label="Loading" />
       ) : (
         <span className="stat-value" data-testid={testId} data-value={value}>
           {format(value)}

@@ -14,12 +14,16 @@ const SERIES = [
   { key: 'pageviews', label: 'Page views', colour: 'var(--accent)' },
 ] as const;
 
-/** A bucket's start as read in the view's time zone (`t` carries that zone's offset). */
-function bucketLabel(t: string | Date, interval: Timeseries['interval'], timeZone: string): string {
+/**
+ * A bucket's start as read in the view's time zone (`t` carries that zone's offset); hours and minutes carry
+ * the day too when the series spans more than one.
+ */
+function bucketLabel(t: string | Date, interval: Timeseries['interval'], timeZone: string, withDay = false): string {
   const date = typeof t === 'string' ? new Date(t) : t;
   if (Number.isNaN(date.getTime())) return String(t);
   if (interval === 'minute' || interval === 'hour') {
-    return date.toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone });
+    const time = date.toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone });
+    return withDay ? `${date.toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone })}, ${time}` : time;
   }
   if (interval === 'month') return date.toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone });
   return date.toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone });
@@ -50,6 +54,11 @@ export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: Tim
   const last = points[points.length - 1]?.date ?? first;
   const x = scaleTime({ domain: [first, last.getTime() === first.getTime() ? new Date(first.getTime() + 1) : last], range: [0, innerWidth] });
   const y = scaleLinear({ domain: [0, max], range: [innerHeight, 0], nice: true });
+  // Ticks on bucket starts (the view's midnights or hours), not on the browser's own: at most 6 of them.
+  const every = Math.max(1, Math.ceil(points.length / 6));
+  const xTicks = points.filter((_, i) => i % every === 0).map((p) => p.date);
+  const spansDays =
+    points.length > 1 && bucketLabel(first, 'day', timeZone) !== bucketLabel(last, 'day', timeZone);
   // Counts are whole: no 0.5 visitor ticks (they would read 0, 1, 1 once rounded).
   const ticks = y.ticks(4).filter((t) => Number.isInteger(t));
 
@@ -110,7 +119,7 @@ export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: Tim
           <AxisBottom
             top={innerHeight}
             scale={x}
-            numTicks={6}
+            tickValues={xTicks}
             hideTicks
             stroke="var(--glass-border)"
             tickFormat={(v) => bucketLabel(v as Date, data.interval, timeZone)}
@@ -131,7 +140,7 @@ export function TimeseriesChart({ data, previous = null, timeZone = 'UTC' }: Tim
         <tbody>
           {points.map((p, i) => (
             <tr key={p.t}>
-              <th scope="row">{bucketLabel(p.t, data.interval, timeZone)}</th>
+              <th scope="row">{bucketLabel(p.t, data.interval, timeZone, spansDays)}</th>
               <td>{p.visitors}</td>
               <td>{p.pageviews}</td>
               {before.length > 0 && <td>{before[i]?.visitors ?? ''}</td>}

@@ -51,4 +51,9 @@ describe('funnel steps', () => {
     expect(readFunnel(written)).toEqual({ steps: ['x', 'path:/y'], window: 3600 });
     expect(base.get('steps')).toBe('old');
   });
+
+  it('refuses an event step that the API would read as a page view', () => {
+    expect(stepError({ kind: 'event', value: 'path:/pricing' })).toContain('Page view');
+    expect(stepError({ kind: 'event', value: 'checkout:done' })).toBeNull();
+  });
 });

@@ -53,6 +53,8 @@ export function stepError(input: StepInput): string | null {
     if (value.length > 2048) return 'A page path has at most 2048 characters.';
     return null;
   }
+  // The API reads `path:/x` as a page view of /x, not as an event of that name.
+  if (value.startsWith('path:')) return 'For a page view, choose "Page view" and type the path.';
   return eventNameError(value);
 }
 

@@ -94,7 +94,7 @@ export function LiveView() {
         <span role="status" data-testid="live-status">
           {status}
         </span>
-        {result.isFetching && <span className="spinner" aria-label="Refreshing" />}
+        {result.isFetching && <span className="spinner" role="status" aria-label="Refreshing" />}
         {dataUpdatedAt > 0 && (
           <span className="muted small" data-testid="live-updated">
             Last updated <time dateTime={new Date(dataUpdatedAt).toISOString()}>{new Date(dataUpdatedAt).toLocaleTimeString()}</time>
