@@ -84,7 +84,11 @@ describe('event names and properties', () => {
     expect(isValidEventName('a'.repeat(128))).toBe(true);
     expect(isValidEventName('a'.repeat(129))).toBe(false);
     expect(isValidEventName('bad<script>')).toBe(false);
-    expect(isValidEventName('émoji')).toBe(false);
+    // Letters and digits of any script, as the collector (Rust's is_alphanumeric); not symbols.
+    expect(isValidEventName('café_bestellt')).toBe(true);
+    expect(isValidEventName('注文 2')).toBe(true);
+    expect(isValidEventName('party 🎉')).toBe(false);
+    expect(isValidEventName('é'.repeat(128))).toBe(true);
     expect(isValidEventName(42)).toBe(false);
   });
 
@@ -863,6 +867,10 @@ describe('fetchSender', () => {
       const big = buildEvent('big', { text: 'x'.repeat(1000) }, context())!;
       await fetchSender('/api/events')(Array.from({ length: 70 }, () => big));
       expect(fetchMock.mock.calls[1][1]?.keepalive).toBe(false); // over 64 KiB: browsers refuse keepalive
+      // The limit is in bytes: 25,000 × "€" is 75,000 bytes of UTF-8.
+      const euros = buildEvent('big', { text: '€'.repeat(1000) }, context())!;
+      await fetchSender('/api/events')(Array.from({ length: 25 }, () => euros));
+      expect(fetchMock.mock.calls[2][1]?.keepalive).toBe(false);
     } finally {
       vi.unstubAllGlobals();
     }

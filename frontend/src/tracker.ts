@@ -547,7 +547,8 @@ export function fetchSender(endpoint: string): SendBatch {
     const response = await fetch(endpoint, {
       method: 'POST',
       body,
-      keepalive: body.length < KEEPALIVE_MAX,
+      // The limit is in bytes: a UTF-16 unit is at most 3 bytes of UTF-8.
+      keepalive: body.length * 3 < KEEPALIVE_MAX,
       credentials: 'omit',
     });
     return interpretResponse(response, events.length);

@@ -2,8 +2,11 @@
 // script tag any site can paste (./t.ts, built to dist/t.js). Everything here ends up in t.js, whose budget
 // is 2 KB gzipped: keep it small.
 
-/** The collector's event names: 1–128 letters, digits, space and `_ . : / -`. */
-export const EVENT_NAME = /^[\w .:/-]{1,128}$/;
+/**
+ * The collector's event names: 1–128 letters, digits (any script: Rust's `is_alphanumeric`), space and
+ * `_ . : / -`.
+ */
+export const EVENT_NAME = /^[\p{Alpha}\p{N} _.:/-]{1,128}$/u;
 
 /** The localStorage flag of the opt-out, shared by both builds: `pulse_optout=1` stops all sending. */
 export const OPT_OUT_KEY = 'pulse_optout';

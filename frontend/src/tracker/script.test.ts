@@ -393,7 +393,10 @@ describe('nothing sent twice, nothing lost', () => {
     pulse.flush();
     pulse.track('big', { text: 'x'.repeat(70_000) });
     pulse.flush();
-    expect(fetchMock.mock.calls.map(([, init]) => init?.keepalive)).toEqual([true, false]);
+    // The limit is in bytes: 30,000 × "€" are 90,000 bytes of UTF-8 in a string of length 30,000.
+    pulse.track('wide', { text: '€'.repeat(30_000) });
+    pulse.flush();
+    expect(fetchMock.mock.calls.map(([, init]) => init?.keepalive)).toEqual([true, false, false]);
   });
 });
 

@@ -119,7 +119,7 @@ export function createPulse(site: string, api: string, queued?: Iterable<ArrayLi
   // browsers refuse keepalive bodies over 64 KiB.
   const post = (body: string, events: PulseEvent[]) => {
     const fail = () => keep(events, (retryMs = Math.min(retryMs * 2 || FLUSH_MS, MAX_RETRY_MS)));
-    fetch(api, { method: 'POST', body, keepalive: body.length < 6e4 }).then(({ status }) => {
+    fetch(api, { method: 'POST', body, keepalive: body.length < 2e4 }).then(({ status }) => {
       // 2xx, or refused for good (other 4xx): sending it again would not help.
       if (status > 499 || status == 429 || status == 408) fail();
       else retryMs = 0;
