@@ -360,7 +360,7 @@ async function main() {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: EXECUTABLE,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, `--user-agent=${DESKTOP_UA}`],
       viewport: { width: 1280, height: 900 },
       userAgent: DESKTOP_UA,
       acceptDownloads: true,

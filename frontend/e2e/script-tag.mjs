@@ -17,6 +17,8 @@ const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const { TOKEN, SITE } = process.env;
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DESKTOP_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
 async function breakdown(dimension) {
   const url = `${BASE_URL}/api/analytics/breakdown?site=${SITE}&dimension=${dimension}&limit=100`;
@@ -30,7 +32,9 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'script-tag-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ARGS,
+    // Headless Chrome says "HeadlessChrome", which the collector drops as a bot: look like a person's Chrome.
+    // The flag, not the userAgent option, which the beacons sent on pagehide do not carry.
+    args: [...ARGS, `--user-agent=${DESKTOP_UA}`],
   });
   try {
     const page = await context.newPage();

@@ -346,7 +346,8 @@ async function main() {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: EXECUTABLE,
       headless: true,
-      args: CHROMIUM_ARGS,
+      // The flag too: beacons (sendBeacon on page hide) ignore the context's userAgent option.
+      args: [...CHROMIUM_ARGS, `--user-agent=${DESKTOP_UA}`],
       viewport: { width: 1280, height: 900 },
       // The collector drops events from headless browsers as bots (as Plausible does), so the test
       // browser presents itself as the desktop Chromium a person would use.

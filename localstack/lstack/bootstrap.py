@@ -1,10 +1,10 @@
 """Creates what the functions expect, from template.yaml, on whichever endpoints are given (the local
 emulators, LocalStack, or anything speaking the AWS APIs): the Kinesis stream, the DynamoDB tables, the
-SQS queues, and the ClickHouse database with its versioned migrations. Idempotent: run it as often as
-you like.
+SQS queues, the S3 buckets (the writer's dead letters), and the ClickHouse database with its versioned
+migrations. Idempotent: run it as often as you like.
 
     python -m lstack.bootstrap --dynamodb-url URL --kinesis-url URL --sqs-url URL --secretsmanager-url URL \
-                               --clickhouse-url URL
+                               [--s3-url URL] --clickhouse-url URL
 """
 from __future__ import annotations
 
@@ -74,6 +74,17 @@ def create_queues(t: Template, sqs) -> None:
         print(f"bootstrap: queue {name} ok")
 
 
+def create_buckets(t: Template, s3) -> None:
+    for logical_id in t.of_type("AWS::S3::Bucket"):
+        name = t.name_of(logical_id)
+        try:
+            s3.create_bucket(Bucket=name)
+        except ClientError as e:
+            if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
+        print(f"bootstrap: bucket {name} ok")
+
+
 def create_secrets(t: Template, sm, values: dict[str, str]) -> None:
     """Each secret gets the value given for its name (so that a restart keeps it), else its template
     SecretString, else a random one, as GenerateSecretString would in AWS."""
@@ -140,11 +151,14 @@ def migrate_clickhouse(url: str, database: str) -> list[int]:
 
 
 def bootstrap(t: Template, *, dynamodb_url: str, kinesis_url: str, sqs_url: str, secretsmanager_url: str,
-              clickhouse_url: str, clickhouse_database: str, secret_values: dict[str, str] | None = None) -> None:
+              clickhouse_url: str, clickhouse_database: str, secret_values: dict[str, str] | None = None,
+              s3_url: str | None = None) -> None:
+    """s3_url defaults to sqs_url: moto and LocalStack serve both on one port."""
     started = time.monotonic()
     create_streams(t, aws_client("kinesis", kinesis_url))
     create_tables(t, aws_client("dynamodb", dynamodb_url))
     create_queues(t, aws_client("sqs", sqs_url))
+    create_buckets(t, aws_client("s3", s3_url or sqs_url))
     create_secrets(t, aws_client("secretsmanager", secretsmanager_url), secret_values or {})
     migrate_clickhouse(clickhouse_url, clickhouse_database)
     print(f"bootstrap: done in {time.monotonic() - started:.1f}s")
@@ -157,13 +171,14 @@ def main() -> None:
     ap.add_argument("--kinesis-url", required=True)
     ap.add_argument("--sqs-url", required=True)
     ap.add_argument("--secretsmanager-url", required=True)
+    ap.add_argument("--s3-url", help="default: the --sqs-url")
     ap.add_argument("--clickhouse-url", required=True)
     ap.add_argument("--clickhouse-database", default="analytics")
     args = ap.parse_args()
     bootstrap(Template(args.template), dynamodb_url=args.dynamodb_url, kinesis_url=args.kinesis_url,
               sqs_url=args.sqs_url, secretsmanager_url=args.secretsmanager_url,
               clickhouse_url=args.clickhouse_url,
-              clickhouse_database=args.clickhouse_database)
+              clickhouse_database=args.clickhouse_database, s3_url=args.s3_url)
 
 
 if __name__ == "__main__":

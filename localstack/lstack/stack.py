@@ -81,7 +81,7 @@ class Stack:
     def aws_endpoints(self) -> dict[str, str]:
         moto = f"http://{HOST}:{self.ports.moto}"
         return {"dynamodb": f"http://{HOST}:{self.ports.dynamodb}", "kinesis": moto, "sqs": moto,
-                "secretsmanager": moto}
+                "secretsmanager": moto, "s3": moto}
 
     def _jwt_secret(self) -> str:
         """A random local signing key, kept with the data so that sessions survive a restart (moto, which
@@ -104,6 +104,7 @@ class Stack:
             "AWS_ENDPOINT_URL_KINESIS": endpoints["kinesis"],
             "AWS_ENDPOINT_URL_SQS": endpoints["sqs"],
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoints["secretsmanager"],
+            "AWS_ENDPOINT_URL_S3": endpoints["s3"],
             # chDB's default user has no password, and Secrets Manager holds no empty secret: given directly.
             "CLICKHOUSE_PASSWORD": "",
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
@@ -138,6 +139,7 @@ class Stack:
         bootstrap(self.template, dynamodb_url=endpoints["dynamodb"], kinesis_url=endpoints["kinesis"],
                   sqs_url=endpoints["sqs"], secretsmanager_url=endpoints["secretsmanager"],
                   clickhouse_url=self.clickhouse_url, clickhouse_database=env["CLICKHOUSE_DATABASE"],
+                  s3_url=endpoints["s3"],
                   secret_values={self.template.name_of("JwtSecret"): self._jwt_secret()})
 
         self._start_lambdas(env)

@@ -101,7 +101,8 @@ class Template:
         if typ == "AWS::Serverless::Function":
             return res.get("Metadata", {}).get("BuildProperties", {}).get("Binary", logical_id)
         key = {"AWS::Kinesis::Stream": "Name", "AWS::DynamoDB::Table": "TableName",
-               "AWS::SQS::Queue": "QueueName", "AWS::SecretsManager::Secret": "Name"}.get(typ)
+               "AWS::SQS::Queue": "QueueName", "AWS::SecretsManager::Secret": "Name",
+               "AWS::S3::Bucket": "BucketName"}.get(typ)
         if key and key in props:
             return self.resolve(props[key])
         return logical_id
@@ -113,6 +114,7 @@ class Template:
             "AWS::Kinesis::Stream": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}",
             "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
         }.get(typ, f"arn:aws:local:{REGION}:{ACCOUNT}:{name}")
 
     def _ref(self, name: str) -> str:

@@ -1,6 +1,6 @@
 """Runs a command with fresh engines on free ports: ClickHouse (chDB), DynamoDB Local (in memory) and
 moto, in a temporary directory that is removed afterwards. The command gets the standard settings:
-CLICKHOUSE_URL and AWS_ENDPOINT_URL_{DYNAMODB,KINESIS,SQS,SECRETS_MANAGER}, region and
+CLICKHOUSE_URL and AWS_ENDPOINT_URL_{DYNAMODB,KINESIS,SQS,S3,SECRETS_MANAGER}, region and
 dummy credentials. Two runs never collide.
 
     python -m lstack.with_services -- cargo test --workspace --all-features
@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
                        AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{ddb.port}",
                        AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{moto.port}",
                        AWS_ENDPOINT_URL_SQS=f"http://127.0.0.1:{moto.port}",
+                       AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{moto.port}",
                        AWS_ENDPOINT_URL_SECRETS_MANAGER=f"http://127.0.0.1:{moto.port}",
                        AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
                        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")

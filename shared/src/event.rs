@@ -1,13 +1,22 @@
 //! The event model: what a tracker may send (validated field by field, as API.md says) and the enriched
 //! record that travels through the queue into ClickHouse. Pure: no I/O here.
+//!
+//! A body is read in one pass into borrowed pieces (`raw`), then each event is validated and enriched
+//! into its record; the URL parts come from `url`, the ids of events sent without one from `id`.
 
+mod id;
+mod raw;
+mod url;
+
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use self::raw::{Item, Prop, Props, RawEvent, Scalar};
 use crate::useragent::{self, Client};
 
 pub const MAX_EVENTS_PER_REQUEST: usize = 500;
@@ -82,9 +91,18 @@ impl RequestContext {
         user_agent: Option<&str>,
         country: Option<&str>,
     ) -> Self {
+        Self::with_client(
+            received_at,
+            useragent::parse(user_agent.unwrap_or("")),
+            country,
+        )
+    }
+
+    /// The same with the User-Agent already parsed (e.g. remembered from an earlier request).
+    pub fn with_client(received_at: OffsetDateTime, client: Client, country: Option<&str>) -> Self {
         Self {
             received_at,
-            client: useragent::parse(user_agent.unwrap_or("")),
+            client,
             country: country
                 .map(str::trim)
                 .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
@@ -104,90 +122,133 @@ pub enum BatchError {
     Empty,
 }
 
-/// Splits a body into its events: one event object, or `{"events": [...]}`.
-pub fn split_batch(body: Value) -> Result<Vec<Value>, BatchError> {
-    match body {
-        Value::Object(mut obj) if obj.contains_key("events") && !obj.contains_key("event") => {
-            match obj.remove("events") {
-                Some(Value::Array(events)) if events.is_empty() => Err(BatchError::Empty),
-                Some(Value::Array(events)) if events.len() > MAX_EVENTS_PER_REQUEST => {
-                    Err(BatchError::TooManyEvents(events.len()))
-                }
-                Some(Value::Array(events)) => Ok(events),
-                _ => Err(BatchError::NotAnEventOrBatch),
-            }
-        }
-        Value::Object(obj) => Ok(vec![Value::Object(obj)]),
-        _ => Err(BatchError::NotAnEventOrBatch),
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+}
+
+/// The events of a request body (one event object, or `{"events": [...]}`), read but not yet
+/// validated. Strings point into the body.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    items: Vec<Item<'a>>,
+}
+
+impl<'a> Batch<'a> {
+    /// Reads a body: a JSON syntax error, or a body that is neither an event nor a batch of 1 to 500,
+    /// is an error; a wrong field is not (it is the event's own error, see [`Batch::records`]).
+    pub fn read(body: &'a [u8]) -> Result<Self, BodyError> {
+        let raw::Body(items) = serde_json::from_slice(body)?;
+        Ok(Self { items: items? })
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Each event validated and enriched into its record, in order; the error names the field.
+    pub fn records<'b>(
+        &'b self,
+        ctx: &'b RequestContext,
+    ) -> impl Iterator<Item = Result<EventRecord, String>> + 'b {
+        self.items.iter().map(move |item| match item {
+            Item::Event(raw) => build(raw, ctx),
+            Item::NotAnObject => Err(NOT_AN_OBJECT.into()),
+        })
     }
 }
 
-/// Validates one event of a request and enriches it into a record. The error names the field.
-pub fn parse_event(value: &Value, ctx: &RequestContext) -> Result<EventRecord, String> {
-    let obj = value.as_object().ok_or("an event must be a JSON object")?;
+const NOT_AN_OBJECT: &str = "an event must be a JSON object";
 
-    let event = required_str(obj, "event")?;
+/// Validates one event given as a JSON value and enriches it into a record (what the collector does to
+/// each event of a body). The error names the field.
+pub fn parse_event(value: &Value, ctx: &RequestContext) -> Result<EventRecord, String> {
+    match Item::deserialize(value) {
+        Ok(Item::Event(raw)) => build(&raw, ctx),
+        Ok(Item::NotAnObject) => Err(NOT_AN_OBJECT.into()),
+        // A `Value` is always valid JSON, and every field takes any value.
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+fn build(raw: &RawEvent, ctx: &RequestContext) -> Result<EventRecord, String> {
+    let event = required_str(&raw.event, "event")?;
     check_event_name(event)?;
-    let site = match optional_str(obj, "site")? {
+    let site = match optional_str(&raw.site, "site")? {
         Some(site) => {
             check_site(site)?;
-            site.to_owned()
+            site
         }
-        None => DEFAULT_SITE.to_owned(),
+        None => DEFAULT_SITE,
     };
-    let event_id = match optional_str(obj, "event_id")? {
-        Some(id) => Uuid::parse_str(id).map_err(|_| "`event_id` must be a UUID".to_owned())?,
-        None => Uuid::now_v7(),
+    let event_id = match optional_str(&raw.event_id, "event_id")? {
+        Some(id) => Some(Uuid::parse_str(id).map_err(|_| "`event_id` must be a UUID".to_owned())?),
+        None => None,
     };
-    let timestamp = clamp_time(parse_timestamp(obj.get("timestamp"))?, ctx.received_at);
+    let sent_time = parse_timestamp(&raw.timestamp)?;
 
-    let anonymous_id = bounded(obj, "anonymous_id", MAX_ID_CHARS)?;
-    let user_id = bounded(obj, "user_id", MAX_ID_CHARS)?;
+    let anonymous_id = bounded(&raw.anonymous_id, "anonymous_id", MAX_ID_CHARS)?;
+    let user_id = bounded(&raw.user_id, "user_id", MAX_ID_CHARS)?;
     if anonymous_id.is_empty() && user_id.is_empty() {
         return Err("one of `anonymous_id` or `user_id` is required".into());
     }
-    let session_id = bounded(obj, "session_id", MAX_ID_CHARS)?;
-    let url = bounded(obj, "url", MAX_URL_CHARS)?;
-    let referrer = bounded(obj, "referrer", MAX_URL_CHARS)?;
-    let title = bounded(obj, "title", MAX_URL_CHARS)?;
-    let properties = parse_properties(obj.get("properties"))?;
+    let session_id = bounded(&raw.session_id, "session_id", MAX_ID_CHARS)?;
+    let url = bounded(&raw.url, "url", MAX_URL_CHARS)?;
+    let referrer = bounded(&raw.referrer, "referrer", MAX_URL_CHARS)?;
+    let title = bounded(&raw.title, "title", MAX_URL_CHARS)?;
+    let properties = parse_properties(&raw.properties)?;
 
-    let parsed_url = parse_url(&url);
-    let query = |key: &str| -> String {
-        parsed_url
-            .as_ref()
-            .and_then(|u| {
-                u.query_pairs()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.into_owned())
-            })
-            .map(|v| v.chars().take(256).collect())
-            .unwrap_or_default()
-    };
-    let path = parsed_url
-        .as_ref()
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default();
+    let event_id = event_id.unwrap_or_else(|| {
+        id::derive(
+            &id::Content {
+                site,
+                event,
+                anonymous_id,
+                user_id,
+                session_id,
+                timestamp: sent_time,
+                url,
+                referrer,
+                title,
+                properties: &properties,
+            },
+            ctx.received_at,
+        )
+    });
+    let page = url::page_parts(url);
+    let [utm_source, utm_medium, utm_campaign, utm_term, utm_content] = page.utm;
 
     Ok(EventRecord {
         event_id,
-        site,
+        site: site.to_owned(),
         event: event.to_owned(),
-        timestamp,
+        timestamp: clamp_time(sent_time, ctx.received_at),
         received_at: ctx.received_at,
-        anonymous_id,
-        user_id,
-        session_id,
-        utm_source: query("utm_source"),
-        utm_medium: query("utm_medium"),
-        utm_campaign: query("utm_campaign"),
-        utm_term: query("utm_term"),
-        utm_content: query("utm_content"),
-        path,
-        referrer_domain: referrer_domain(&referrer),
-        url,
-        referrer,
-        title,
+        anonymous_id: anonymous_id.to_owned(),
+        user_id: user_id.to_owned(),
+        session_id: session_id.to_owned(),
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        path: page.path,
+        referrer_domain: if referrer.is_empty() {
+            String::new()
+        } else {
+            url::referrer_domain(referrer)
+        },
+        url: url.to_owned(),
+        referrer: referrer.to_owned(),
+        title: title.to_owned(),
         browser: ctx.client.browser.clone(),
         browser_version: ctx.client.browser_version.clone(),
         os: ctx.client.os.clone(),
@@ -197,30 +258,34 @@ pub fn parse_event(value: &Value, ctx: &RequestContext) -> Result<EventRecord, S
     })
 }
 
-fn required_str<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, String> {
-    optional_str(obj, field)?.ok_or_else(|| format!("`{field}` is required"))
+fn required_str<'a>(value: &'a Scalar, field: &str) -> Result<&'a str, String> {
+    optional_str(value, field)?.ok_or_else(|| format!("`{field}` is required"))
 }
 
 /// A string field; `null` and absent are the same.
-fn optional_str<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, String> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(format!("`{field}` must be a string")),
+fn optional_str<'a>(value: &'a Scalar, field: &str) -> Result<Option<&'a str>, String> {
+    match value {
+        Scalar::Missing => Ok(None),
+        Scalar::Str(s) => Ok(Some(s)),
+        Scalar::Int(_) | Scalar::Other => Err(format!("`{field}` must be a string")),
     }
 }
 
-fn bounded(obj: &Map<String, Value>, field: &str, max_chars: usize) -> Result<String, String> {
-    let s = optional_str(obj, field)?.unwrap_or("");
-    if s.chars().count() > max_chars {
+/// At most `max` characters: a string of at most `max` bytes is (counting is for the longer ones).
+fn longer_than(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().count() > max
+}
+
+fn bounded<'a>(value: &'a Scalar, field: &str, max_chars: usize) -> Result<&'a str, String> {
+    let s = optional_str(value, field)?.unwrap_or("");
+    if longer_than(s, max_chars) {
         return Err(format!("`{field}` is longer than {max_chars} characters"));
     }
-    Ok(s.to_owned())
+    Ok(s)
 }
 
 fn check_event_name(name: &str) -> Result<(), String> {
-    let len = name.chars().count();
-    if !(1..=128).contains(&len) {
+    if name.is_empty() || longer_than(name, 128) {
         return Err("`event` must be 1 to 128 characters".into());
     }
     if !name
@@ -243,22 +308,17 @@ fn check_site(site: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_timestamp(value: Option<&Value>) -> Result<Option<OffsetDateTime>, String> {
+fn parse_timestamp(value: &Scalar) -> Result<Option<OffsetDateTime>, String> {
     const WHY: &str = "`timestamp` must be RFC 3339 or epoch milliseconds";
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map(Some)
-                .map_err(|_| WHY.to_owned())
-        }
-        Some(Value::Number(n)) => {
-            let ms = n.as_i64().ok_or(WHY)?;
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-                .map(Some)
-                .map_err(|_| WHY.to_owned())
-        }
-        Some(_) => Err(WHY.into()),
+        Scalar::Missing => Ok(None),
+        Scalar::Str(s) => OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(Some)
+            .map_err(|_| WHY.to_owned()),
+        Scalar::Int(ms) => OffsetDateTime::from_unix_timestamp_nanos(i128::from(*ms) * 1_000_000)
+            .map(Some)
+            .map_err(|_| WHY.to_owned()),
+        Scalar::Other => Err(WHY.into()),
     }
 }
 
@@ -276,231 +336,54 @@ fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
         .expect("a truncated nanosecond is in range")
 }
 
-fn parse_properties(value: Option<&Value>) -> Result<BTreeMap<String, String>, String> {
-    let obj = match value {
-        None | Some(Value::Null) => return Ok(BTreeMap::new()),
-        Some(Value::Object(obj)) => obj,
-        Some(_) => return Err("`properties` must be a flat object".into()),
+fn parse_properties(value: &Props) -> Result<BTreeMap<String, String>, String> {
+    let entries = match value {
+        Props::Missing => return Ok(BTreeMap::new()),
+        Props::Object(entries) => entries,
+        Props::NotAnObject => return Err("`properties` must be a flat object".into()),
     };
-    if obj.len() > MAX_PROPERTIES {
+    // As a JSON object reads: a repeated key keeps its last value; checked in key order.
+    let mut sorted: Vec<&(Cow<str>, Prop)> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut unique: Vec<&(Cow<str>, Prop)> = Vec::with_capacity(sorted.len());
+    for entry in sorted {
+        match unique.last_mut() {
+            // The sort is stable: of equal keys, the one sent last comes last.
+            Some(last) if last.0 == entry.0 => *last = entry,
+            _ => unique.push(entry),
+        }
+    }
+    if unique.len() > MAX_PROPERTIES {
         return Err(format!("`properties` has more than {MAX_PROPERTIES} keys"));
     }
-    obj.iter()
+    unique
+        .into_iter()
         .map(|(key, v)| {
-            if key.is_empty() || key.chars().count() > MAX_PROPERTY_KEY_CHARS {
+            if key.is_empty() || longer_than(key, MAX_PROPERTY_KEY_CHARS) {
                 return Err(format!(
                     "property keys must be 1 to {MAX_PROPERTY_KEY_CHARS} characters"
                 ));
             }
             let text = match v {
-                Value::String(s) if s.chars().count() > MAX_PROPERTY_VALUE_CHARS => {
+                Prop::Str(s) if longer_than(s, MAX_PROPERTY_VALUE_CHARS) => {
                     return Err(format!(
                         "property `{key}` is longer than {MAX_PROPERTY_VALUE_CHARS} characters"
                     ))
                 }
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Null => String::new(),
-                Value::Array(_) | Value::Object(_) => {
+                Prop::Str(s) => s.as_ref().to_owned(),
+                Prop::Number(n) => n.to_string(),
+                Prop::Bool(b) => b.to_string(),
+                Prop::Null => String::new(),
+                Prop::Nested => {
                     return Err(format!(
                         "property `{key}` must be a string, number, boolean or null"
                     ))
                 }
             };
-            Ok((key.clone(), text))
+            Ok((key.as_ref().to_owned(), text))
         })
         .collect()
 }
 
-/// Absolute URLs parse as they are; a bare path ("/pricing?x=1") is read against a placeholder origin.
-fn parse_url(raw: &str) -> Option<url::Url> {
-    if raw.is_empty() {
-        return None;
-    }
-    url::Url::parse(raw).ok().or_else(|| {
-        raw.starts_with('/')
-            .then(|| url::Url::parse(&format!("http://relative.invalid{raw}")).ok())
-            .flatten()
-    })
-}
-
-fn referrer_domain(referrer: &str) -> String {
-    url::Url::parse(referrer)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
-        })
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn ctx() -> RequestContext {
-        RequestContext::new(
-            time::macros::datetime!(2026-11-29 12:00:00 UTC),
-            Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"),
-            Some("de"),
-        )
-    }
-
-    #[test]
-    fn a_full_event_is_enriched() {
-        let rec = parse_event(
-            &json!({
-                "event": "pageview", "site": "shop", "anonymous_id": "a1", "session_id": "s1",
-                "url": "https://shop.example/pricing?utm_source=news&utm_campaign=winter",
-                "referrer": "https://www.Google.com/search?q=x", "title": "Pricing",
-                "timestamp": "2026-11-29T11:59:00.123456Z",
-                "properties": {"plan": "pro", "seats": 3, "trial": true, "coupon": null}
-            }),
-            &ctx(),
-        )
-        .unwrap();
-        assert_eq!(rec.site, "shop");
-        assert_eq!(rec.path, "/pricing");
-        assert_eq!(rec.utm_source, "news");
-        assert_eq!(rec.utm_campaign, "winter");
-        assert_eq!(rec.referrer_domain, "google.com");
-        assert_eq!(rec.browser, "Chrome");
-        assert_eq!(rec.os, "Windows 10");
-        assert_eq!(rec.device, "desktop");
-        assert_eq!(rec.country, "DE");
-        assert_eq!(
-            rec.timestamp,
-            time::macros::datetime!(2026-11-29 11:59:00.123 UTC)
-        );
-        assert_eq!(rec.properties["seats"], "3");
-        assert_eq!(rec.properties["trial"], "true");
-        assert_eq!(rec.properties["coupon"], "");
-        assert_eq!(rec.visitor(), "a1");
-    }
-
-    #[test]
-    fn defaults_and_relative_urls() {
-        let rec = parse_event(
-            &json!({"event": "signup", "user_id": "u1", "url": "/welcome?utm_medium=email", "timestamp": 1795953540000_i64}),
-            &ctx(),
-        )
-        .unwrap();
-        assert_eq!(rec.site, DEFAULT_SITE);
-        assert_eq!(rec.path, "/welcome");
-        assert_eq!(rec.utm_medium, "email");
-        assert_eq!(rec.visitor(), "u1");
-        assert_eq!(rec.event_id.get_version_num(), 7);
-        assert_eq!(
-            rec.timestamp,
-            time::macros::datetime!(2026-11-29 11:59:00 UTC)
-        );
-    }
-
-    #[test]
-    fn absurd_client_times_are_clamped() {
-        for ts in [
-            json!("2030-01-01T00:00:00Z"),
-            json!("1999-01-01T00:00:00Z"),
-            json!(0),
-        ] {
-            let rec = parse_event(
-                &json!({"event": "x", "anonymous_id": "a", "timestamp": ts}),
-                &ctx(),
-            )
-            .unwrap();
-            assert_eq!(rec.timestamp, ctx().received_at);
-        }
-    }
-
-    #[test]
-    fn invalid_events_name_the_field() {
-        let cases = [
-            (json!("nope"), "object"),
-            (json!({"anonymous_id": "a"}), "`event` is required"),
-            (json!({"event": "", "anonymous_id": "a"}), "`event`"),
-            (
-                json!({"event": "a;drop table", "anonymous_id": "a"}),
-                "`event` may contain",
-            ),
-            (
-                json!({"event": "x".repeat(129), "anonymous_id": "a"}),
-                "`event`",
-            ),
-            (json!({"event": "x"}), "anonymous_id"),
-            (
-                json!({"event": "x", "anonymous_id": 5}),
-                "`anonymous_id` must be a string",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a".repeat(129)}),
-                "`anonymous_id` is longer",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "site": "a b"}),
-                "`site`",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "event_id": "42"}),
-                "`event_id`",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "timestamp": "yesterday"}),
-                "`timestamp`",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "url": "h".repeat(2049)}),
-                "`url`",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "properties": [1]}),
-                "`properties`",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "properties": {"a": {"b": 1}}}),
-                "property `a`",
-            ),
-            (
-                json!({"event": "x", "anonymous_id": "a", "properties": {"a": "v".repeat(1025)}}),
-                "property `a`",
-            ),
-        ];
-        for (input, want) in cases {
-            let err = parse_event(&input, &ctx()).unwrap_err();
-            assert!(err.contains(want), "{input}: {err}");
-        }
-        let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
-        let err = parse_event(
-            &json!({"event": "x", "anonymous_id": "a", "properties": many}),
-            &ctx(),
-        )
-        .unwrap_err();
-        assert!(err.contains("more than 50"), "{err}");
-    }
-
-    #[test]
-    fn batches_are_split_and_bounded() {
-        assert_eq!(split_batch(json!({"event": "x"})).unwrap().len(), 1);
-        assert_eq!(split_batch(json!({"events": [{}, {}]})).unwrap().len(), 2);
-        assert_eq!(split_batch(json!({"events": []})), Err(BatchError::Empty));
-        assert_eq!(split_batch(json!([1])), Err(BatchError::NotAnEventOrBatch));
-        assert_eq!(
-            split_batch(json!({"events": 1})),
-            Err(BatchError::NotAnEventOrBatch)
-        );
-        let big = Value::Array(vec![json!({}); 501]);
-        assert_eq!(
-            split_batch(json!({ "events": big })),
-            Err(BatchError::TooManyEvents(501))
-        );
-    }
-
-    #[test]
-    fn records_round_trip_through_json() {
-        let rec = parse_event(&json!({"event": "x", "anonymous_id": "a"}), &ctx()).unwrap();
-        let back: EventRecord =
-            serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
-        assert_eq!(back, rec);
-    }
-}
+mod tests;

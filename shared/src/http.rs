@@ -78,6 +78,13 @@ pub fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
+/// A JSON body as text. JSON is UTF-8 (RFC 8259), and serde_json checks only the strings it keeps:
+/// invalid bytes in a field it skips would pass unseen, so a body is checked whole before parsing.
+pub fn json_text(body: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(body)
+        .map_err(|err| ApiError::malformed_json(format_args!("it is not UTF-8 ({err})")))
+}
+
 /// Parses a JSON body into `T`. A wrong content type is 415, bad JSON or a wrong shape is 400.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let content_type = header_str(req, "content-type").unwrap_or("");
@@ -87,11 +94,53 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             "send the body as Content-Type: application/json",
         ));
     }
-    serde_json::from_slice(body_bytes(req)).map_err(|err| {
+    serde_json::from_str(json_text(body_bytes(req))?).map_err(|err| {
         if err.is_data() {
             ApiError::bad_request(format!("the body does not have the expected fields: {err}"))
         } else {
             ApiError::malformed_json(err)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Login {
+        #[allow(dead_code)]
+        username: String,
+    }
+
+    /// A body as API Gateway hands it over: base64 (binary) when it is not UTF-8 text.
+    fn request(body: Body) -> Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/auth/login")
+            .header("content-type", "application/json")
+            .body(body)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_malformed_json() {
+        for bytes in [
+            &b"\xff\xfe"[..],
+            b"{\"username\": \"\xc3\x28\"}", // invalid UTF-8 inside a string
+            b"{\"username\": \"\xed\xa0\x80\"}", // an encoded surrogate
+            b"{\"username\": \"ada\", \"other\": \"\xff\"}", // in a field nobody reads
+            b"{\"username\": \"ada\", \"\xff\": 1}", // in a key
+        ] {
+            let err = parse_json::<Login>(&request(Body::Binary(bytes.to_vec()))).unwrap_err();
+            assert_eq!((err.status, err.code), (400, "malformed_json"), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn a_base64_delivered_body_that_is_json_is_read() {
+        let body = Body::Binary(br#"{"username": "ada"}"#.to_vec());
+        assert!(parse_json::<Login>(&request(body)).is_ok());
+    }
 }

@@ -5,6 +5,8 @@ pub mod adapters;
 pub mod analytics;
 pub mod auth;
 pub mod config;
+pub mod cookieless;
+pub mod envelope;
 pub mod error;
 pub mod event;
 #[cfg(feature = "http")]

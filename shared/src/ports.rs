@@ -82,6 +82,15 @@ pub trait EventQueue: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// The daily salts of cookieless visitor ids (cookieless.rs): today's is made by whoever asks first
+/// that day, and every caller gets the same one; the previous day's while it is kept.
+pub trait SaltStore: Send + Sync {
+    fn salts(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<crate::cookieless::DailySalts, StoreError>> + Send;
+}
+
 /// Where events are stored (ClickHouse).
 pub trait EventSink: Send + Sync {
     fn insert(&self, events: &[EventRecord])

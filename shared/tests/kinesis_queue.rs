@@ -1,4 +1,5 @@
-//! The Kinesis adapter against moto's Kinesis: everything published can be read back.
+//! The Kinesis adapter against moto's Kinesis: everything published can be read back, packed into
+//! one record per visitor (and request), each visitor's events in order.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use common::{event, unique};
 use shared::adapters::{aws::sdk_config, kinesis::KinesisQueue};
+use shared::envelope;
 use shared::event::EventRecord;
 use shared::ports::EventQueue;
 use time::OffsetDateTime;
@@ -37,10 +39,10 @@ async fn published_events_arrive_whole() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // More than one PutRecords call's worth (500).
+    // 620 visitors: more records than one PutRecords call takes (500).
     let now = OffsetDateTime::now_utc();
-    let sent: Vec<EventRecord> = (0..620)
-        .map(|i| event("pageview", &format!("v{}", i % 37), now))
+    let sent: Vec<EventRecord> = (0..1_300)
+        .map(|i| event("pageview", &format!("v{}", i % 620), now))
         .collect();
     KinesisQueue::new(client.clone(), &stream)
         .publish(&sent)
@@ -48,6 +50,7 @@ async fn published_events_arrive_whole() {
         .unwrap();
 
     let mut got = Vec::new();
+    let mut records = 0;
     let shards = client
         .list_shards()
         .stream_name(&stream)
@@ -76,8 +79,13 @@ async fn published_events_arrive_whole() {
                 break;
             }
             for r in out.records() {
-                got.push(serde_json::from_slice::<EventRecord>(r.data().as_ref()).unwrap());
-                assert_eq!(r.partition_key(), Some(got.last().unwrap().visitor()));
+                records += 1;
+                let (events, bad) = envelope::unpack(r.data().as_ref()).unwrap();
+                assert!(bad.is_empty(), "{bad:?}");
+                assert!(events
+                    .iter()
+                    .all(|e| Some(e.visitor()) == r.partition_key()));
+                got.extend(events);
             }
             it = out.next_shard_iterator().map(str::to_owned);
         }
@@ -85,4 +93,18 @@ async fn published_events_arrive_whole() {
     assert_eq!(got.len(), sent.len());
     let ids: HashSet<_> = got.iter().map(|e| e.event_id).collect();
     assert_eq!(ids, sent.iter().map(|e| e.event_id).collect());
+    // One record per visitor.
+    assert_eq!(records, 620);
+    // Each visitor's events arrive in the order they were sent.
+    for v in 0..620 {
+        let visitor = format!("v{v}");
+        let order = |events: &[EventRecord]| -> Vec<_> {
+            events
+                .iter()
+                .filter(|e| e.visitor() == visitor)
+                .map(|e| e.event_id)
+                .collect()
+        };
+        assert_eq!(order(&got), order(&sent));
+    }
 }

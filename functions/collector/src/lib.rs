@@ -4,12 +4,17 @@
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use serde_json::{json, Value};
-use shared::event::{self, BatchError, RequestContext, MAX_BODY_BYTES};
+use serde_json::json;
+use shared::event::{Batch, BatchError, BodyError, RequestContext, MAX_BODY_BYTES};
 use shared::http;
 use shared::ports::EventQueue;
 use shared::ApiError;
 use time::OffsetDateTime;
+
+use crate::clients::Clients;
+
+mod clients;
+mod metrics;
 
 /// The routes served, for 404 versus 405 answers.
 const ROUTES: &[(&str, &str)] = &[
@@ -23,6 +28,18 @@ pub struct App<Q> {
     /// The header an edge in front of the API sets to the visitor's country (CloudFront's
     /// `cloudfront-viewer-country`). None when no such edge is deployed: a client could set it.
     pub country_header: Option<String>,
+    /// User-Agents already parsed by this instance.
+    clients: Clients,
+}
+
+impl<Q> App<Q> {
+    pub fn new(queue: Q, country_header: Option<String>) -> Self {
+        Self {
+            queue,
+            country_header,
+            clients: Clients::default(),
+        }
+    }
 }
 
 pub async fn handle<Q: EventQueue>(app: &App<Q>, req: Request) -> Response<Body> {
@@ -56,24 +73,35 @@ struct Rejected {
     reason: String,
 }
 
+#[derive(Serialize)]
+struct Accepted<'a> {
+    accepted: usize,
+    rejected: &'a [Rejected],
+}
+
 async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let body = parse_body(req)?;
-    let items = event::split_batch(body).map_err(|err| match err {
-        BatchError::TooManyEvents(_) => ApiError::payload_too_large(err.to_string()),
-        _ => ApiError::bad_request(err.to_string()),
+    let body = body_bytes(req)?;
+    let batch = Batch::read(body).map_err(|err| match err {
+        BodyError::Json(err) => ApiError::malformed_json(err),
+        BodyError::Batch(err @ BatchError::TooManyEvents(_)) => {
+            ApiError::payload_too_large(err.to_string())
+        }
+        BodyError::Batch(err) => ApiError::bad_request(err.to_string()),
     })?;
-    let ctx = RequestContext::new(
+    // The User-Agent is parsed once per request, for all its events (and once per instance, mostly).
+    let ctx = RequestContext::with_client(
         OffsetDateTime::now_utc(),
-        http::header_str(req, "user-agent"),
+        app.clients
+            .parse(http::header_str(req, "user-agent").unwrap_or("")),
         app.country_header
             .as_deref()
             .and_then(|h| http::header_str(req, h)),
     );
 
-    let mut accepted = Vec::with_capacity(items.len());
+    let mut accepted = Vec::with_capacity(batch.len());
     let mut rejected = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        match event::parse_event(item, &ctx) {
+    for (index, result) in batch.records(&ctx).enumerate() {
+        match result {
             Ok(record) => accepted.push(record),
             Err(reason) => rejected.push(Rejected { index, reason }),
         }
@@ -88,6 +116,12 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
     // Known bots get the same answer as people, but their events are dropped here.
     if ctx.client.is_bot() {
         tracing::debug!(events = accepted.len(), "dropped events from a bot");
+        for line in
+            metrics::bot_events_dropped(&accepted, ctx.client.kind().label(), ctx.received_at)
+        {
+            // stdout, not tracing: CloudWatch reads the `_aws` key of a line as it is.
+            println!("{line}");
+        }
     } else {
         app.queue.publish(&accepted).await.map_err(|err| {
             tracing::error!(error = %err, events = accepted.len(), "could not queue events");
@@ -98,20 +132,19 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
     }
     Ok(http::json(
         202,
-        &json!({"accepted": accepted.len(), "rejected": rejected}),
+        &Accepted {
+            accepted: accepted.len(),
+            rejected: &rejected,
+        },
     ))
 }
 
-/// JSON from `application/json` or `text/plain` (what `navigator.sendBeacon` sends for a string).
-fn parse_body(req: &Request) -> Result<Value, ApiError> {
+/// The body's bytes, from `application/json` or `text/plain` (what `navigator.sendBeacon` sends for a
+/// string), within the size limit and not blank.
+fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
     let content_type = http::header_str(req, "content-type").unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime != "application/json" && mime != "text/plain" {
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") && !mime.eq_ignore_ascii_case("text/plain") {
         return Err(ApiError::unsupported_media_type(
             "send events as application/json or text/plain",
         ));
@@ -126,5 +159,8 @@ fn parse_body(req: &Request) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the body is empty"));
     }
-    serde_json::from_slice(bytes).map_err(ApiError::malformed_json)
+    // The parser skips unknown fields without checking their text: invalid UTF-8 there must be a
+    // 400 too, never an accepted event.
+    http::json_text(bytes)?;
+    Ok(bytes)
 }

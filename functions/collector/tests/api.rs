@@ -33,10 +33,7 @@ async fn send(app: &App<MemoryQueue>, req: Request) -> (u16, Value, lambda_http:
 }
 
 fn app() -> App<MemoryQueue> {
-    App {
-        queue: MemoryQueue::default(),
-        country_header: None,
-    }
+    App::new(MemoryQueue::default(), None)
 }
 
 #[tokio::test]
@@ -205,13 +202,78 @@ async fn the_country_comes_only_from_a_configured_edge_header() {
     let untrusted = app();
     send(&untrusted, with_header()).await;
     assert_eq!(untrusted.queue.published.lock().unwrap()[0].country, "");
-    let behind_cloudfront = App {
-        queue: MemoryQueue::default(),
-        country_header: Some("cloudfront-viewer-country".into()),
-    };
+    let behind_cloudfront = App::new(
+        MemoryQueue::default(),
+        Some("cloudfront-viewer-country".into()),
+    );
     send(&behind_cloudfront, with_header()).await;
     assert_eq!(
         behind_cloudfront.queue.published.lock().unwrap()[0].country,
         "FR"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_request_queues_the_same_ids() {
+    let app = app();
+    let body = json!({"events": [
+        {"event": "signup", "user_id": "u", "timestamp": "2026-11-29T11:59:00Z", "properties": {"plan": "pro"}},
+        {"event": "signup", "user_id": "u", "timestamp": "2026-11-29T11:59:00Z", "properties": {"plan": "team"}},
+        {"event": "click", "user_id": "u", "event_id": "0190f5b0-0000-7000-8000-000000000001"}
+    ]})
+    .to_string();
+    for _ in 0..2 {
+        let (status, answer, _) = send(
+            &app,
+            request("POST", Some("application/json"), BROWSER, body.clone()),
+        )
+        .await;
+        assert_eq!((status, answer["accepted"].clone()), (202, json!(3)));
+    }
+    let queued = app.queue.published.lock().unwrap();
+    let ids: Vec<String> = queued.iter().map(|e| e.event_id.to_string()).collect();
+    assert_eq!(ids.len(), 6);
+    assert_eq!(ids[..3], ids[3..], "the retry has the first request's ids");
+    assert_ne!(ids[0], ids[1], "different properties, different events");
+    assert_eq!(ids[2], "0190f5b0-0000-7000-8000-000000000001");
+}
+
+#[tokio::test]
+async fn each_refused_event_is_named_by_its_index() {
+    let app = app();
+    let body = r#"{"events": [5, {"event": "ok", "user_id": "u"}, {"event": "x", "user_id": "u", "properties": {"a": [1]}}, {"event": "x", "anonymous_id": 7}]}"#;
+    let (status, answer, _) = send(
+        &app,
+        request("POST", Some("application/json"), BROWSER, body),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(
+        answer,
+        json!({"accepted": 1, "rejected": [
+            {"index": 0, "reason": "an event must be a JSON object"},
+            {"index": 2, "reason": "property `a` must be a string, number, boolean or null"},
+            {"index": 3, "reason": "`anonymous_id` must be a string"}
+        ]})
+    );
+    // None valid: 400 with the same reasons as details.
+    let (status, answer, _) = send(
+        &app,
+        request(
+            "POST",
+            Some("application/json"),
+            BROWSER,
+            r#"{"events": [[], {"event": ""}]}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"]["code"], "invalid_events");
+    assert_eq!(
+        answer["error"]["details"],
+        json!([
+            {"index": 0, "reason": "an event must be a JSON object"},
+            {"index": 1, "reason": "`event` must be 1 to 128 characters"}
+        ])
     );
 }

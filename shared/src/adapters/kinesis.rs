@@ -1,4 +1,6 @@
-//! The event queue on Kinesis. PutRecords can fail per record, so only the failed ones are retried.
+//! The event queue on Kinesis. A request's events are packed into as few records as the limits allow
+//! (one visitor's events per record, see `envelope`), so a shard's 1,000 records/s carry many more
+//! events. PutRecords can fail per record, so only the failed ones are retried.
 
 use std::time::Duration;
 
@@ -6,6 +8,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::Client;
 
+use crate::envelope;
 use crate::error::StoreError;
 use crate::event::EventRecord;
 use crate::ports::EventQueue;
@@ -89,21 +92,20 @@ async fn backoff(attempt: u32) {
 
 impl EventQueue for KinesisQueue {
     async fn publish(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        let records = envelope::pack(events).map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
-        for event in events {
-            let data = serde_json::to_vec(event).map_err(|e| StoreError::Backend(e.to_string()))?;
-            // Partitioning by visitor keeps each visitor's events in order on one shard.
-            let key = event.visitor().to_owned();
-            let size = data.len() + key.len();
+        for record in records {
+            let size = record.size();
             if batch.len() == MAX_RECORDS_PER_CALL || batch_bytes + size > MAX_BYTES_PER_CALL {
                 self.put_with_retries(std::mem::take(&mut batch)).await?;
                 batch_bytes = 0;
             }
+            // Partitioning by visitor keeps each visitor's events in order on one shard.
             batch.push(
                 PutRecordsRequestEntry::builder()
-                    .data(Blob::new(data))
-                    .partition_key(key)
+                    .data(Blob::new(record.data))
+                    .partition_key(record.partition_key)
                     .build()
                     .expect("data and partition key are set"),
             );

@@ -23,8 +23,10 @@ pub fn event(name: &str, visitor: &str, at: OffsetDateTime) -> EventRecord {
         Some("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"),
         None,
     );
+    // Each call is another event: its own id (without one, identical calls would share the id
+    // derived from their content).
     parse_event(
-        &json!({"event": name, "anonymous_id": visitor, "session_id": format!("s-{visitor}"), "url": "https://shop.test/p?utm_source=t"}),
+        &json!({"event": name, "event_id": uuid::Uuid::new_v4(), "anonymous_id": visitor, "session_id": format!("s-{visitor}"), "url": "https://shop.test/p?utm_source=t"}),
         &ctx,
     )
     .expect("a valid event")

@@ -5,6 +5,8 @@
 pub mod analytics;
 mod sink;
 
+pub use sink::InsertError;
+
 use clickhouse::sql::Identifier;
 use clickhouse::Client;
 use time::OffsetDateTime;

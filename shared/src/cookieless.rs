@@ -1,0 +1,158 @@
+//! Cookieless visitors: when an event carries neither `anonymous_id` nor `user_id` and the site (or
+//! the request) opts in, the visitor is a keyed hash of the client's address and user agent under a
+//! random salt that rotates every UTC day — as Plausible does. The address is hashed, never stored;
+//! once a salt is deleted (after 48 h) nobody, us included, can tell whose hash it was. The same person
+//! is a new visitor each UTC day, so a range of n days counts a daily returning visitor n times.
+//!
+//! This module has no I/O: the salts come from a `SaltStore` (ports.rs).
+
+use siphasher::sip128::{Hasher128, SipHasher24};
+use std::hash::Hasher;
+use time::{Date, OffsetDateTime};
+
+/// A salt's length in bytes (SipHash's key).
+pub const SALT_BYTES: usize = 16;
+
+/// How long a salt is kept: its own day and the next (for visits that cross midnight).
+pub const SALT_LIFETIME_HOURS: i64 = 48;
+
+/// Cookieless visitor ids start with this, so they never collide with a tracker's ids.
+pub const PREFIX: &str = "cl_";
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Salt(pub [u8; SALT_BYTES]);
+
+impl std::fmt::Debug for Salt {
+    // A salt is a secret: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Salt(..)")
+    }
+}
+
+impl Salt {
+    /// A fresh random salt from the operating system's generator.
+    pub fn random() -> Self {
+        let mut bytes = [0u8; SALT_BYTES];
+        getrandom::fill(&mut bytes).expect("the OS random generator works");
+        Salt(bytes)
+    }
+}
+
+/// The salts in use at one moment: the UTC day's, and the previous day's when it still exists.
+#[derive(Debug, Clone)]
+pub struct DailySalts {
+    pub day: Date,
+    pub today: Salt,
+    pub yesterday: Option<Salt>,
+}
+
+/// The UTC day a salt belongs to.
+pub fn salt_day(now: OffsetDateTime) -> Date {
+    now.to_offset(time::UtcOffset::UTC).date()
+}
+
+/// The visitor id of a client on a site under one salt: `cl_` + 32 hex digits of SipHash-2-4-128
+/// over site, address and user agent (each length-prefixed, so no two inputs run together).
+pub fn visitor_id(salt: &Salt, site: &str, address: &str, user_agent: &str) -> String {
+    let mut h = SipHasher24::new_with_key(&salt.0);
+    for part in [site, address, user_agent] {
+        h.write_u64(part.len() as u64);
+        h.write(part.as_bytes());
+    }
+    let hash = h.finish128().as_u128();
+    format!("{PREFIX}{hash:032x}")
+}
+
+/// Today's visitor id and, while the previous day's salt exists, the id the same client had under
+/// it: a visit that began before midnight continues under that one (the writer looks it up).
+pub fn visitor_ids(
+    salts: &DailySalts,
+    site: &str,
+    address: &str,
+    user_agent: &str,
+) -> (String, Option<String>) {
+    let today = visitor_id(&salts.today, site, address, user_agent);
+    let before = salts
+        .yesterday
+        .as_ref()
+        .map(|s| visitor_id(s, site, address, user_agent));
+    (today, before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn salt(n: u8) -> Salt {
+        Salt([n; SALT_BYTES])
+    }
+
+    #[test]
+    fn the_same_client_is_the_same_visitor_under_one_salt_only() {
+        let a = visitor_id(&salt(1), "shop", "203.0.113.7", "Mozilla/5.0 (X11)");
+        assert_eq!(
+            a,
+            visitor_id(&salt(1), "shop", "203.0.113.7", "Mozilla/5.0 (X11)")
+        );
+        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 32);
+        // Another day's salt, site, address or browser: another visitor.
+        assert_ne!(
+            a,
+            visitor_id(&salt(2), "shop", "203.0.113.7", "Mozilla/5.0 (X11)")
+        );
+        assert_ne!(
+            a,
+            visitor_id(&salt(1), "blog", "203.0.113.7", "Mozilla/5.0 (X11)")
+        );
+        assert_ne!(
+            a,
+            visitor_id(&salt(1), "shop", "203.0.113.8", "Mozilla/5.0 (X11)")
+        );
+        assert_ne!(
+            a,
+            visitor_id(&salt(1), "shop", "203.0.113.7", "Mozilla/5.0 (Mac)")
+        );
+    }
+
+    #[test]
+    fn parts_do_not_run_together() {
+        // "ab" + "c" and "a" + "bc" are different inputs.
+        assert_ne!(
+            visitor_id(&salt(1), "ab", "c", "ua"),
+            visitor_id(&salt(1), "a", "bc", "ua")
+        );
+    }
+
+    #[test]
+    fn the_previous_days_id_comes_with_its_salt() {
+        let salts = DailySalts {
+            day: salt_day(datetime!(2026-11-29 00:10 UTC)),
+            today: salt(2),
+            yesterday: Some(salt(1)),
+        };
+        let (today, before) = visitor_ids(&salts, "shop", "198.51.100.1", "ua");
+        assert_eq!(today, visitor_id(&salt(2), "shop", "198.51.100.1", "ua"));
+        assert_eq!(
+            before.as_deref(),
+            Some(visitor_id(&salt(1), "shop", "198.51.100.1", "ua").as_str())
+        );
+        let none = DailySalts {
+            yesterday: None,
+            ..salts
+        };
+        assert_eq!(visitor_ids(&none, "shop", "198.51.100.1", "ua").1, None);
+    }
+
+    #[test]
+    fn salts_are_random_and_never_printed() {
+        assert_ne!(Salt::random(), Salt::random());
+        assert_eq!(format!("{:?}", salt(7)), "Salt(..)");
+    }
+
+    #[test]
+    fn the_salt_day_is_the_utc_day() {
+        let late = datetime!(2026-11-29 23:30 -05:00);
+        assert_eq!(salt_day(late).to_string(), "2026-11-30");
+    }
+}
