@@ -313,7 +313,8 @@ def make_server(host: str, port: int, template: Template, lambda_port: int, stat
             finally:
                 conn.close()
             try:
-                if resp.status != 200:  # the function failed (an error or a panic)
+                # The function failed (an error or a panic): a status, or Lambda's error header on a 200.
+                if resp.status != 200 or resp.getheader("X-Amz-Function-Error"):
                     raise ValueError(data[:2000].decode("utf-8", "replace"))
                 status, headers, answer = http_answer(data)
             except ValueError as e:

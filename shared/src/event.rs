@@ -159,10 +159,13 @@ impl<'a> Batch<'a> {
         &'b self,
         ctx: &'b RequestContext,
     ) -> impl Iterator<Item = Result<EventRecord, String>> + 'b {
-        self.items.iter().map(move |item| match item {
-            Item::Event(raw) => build(raw, ctx),
-            Item::NotAnObject => Err(NOT_AN_OBJECT.into()),
-        })
+        self.items
+            .iter()
+            .enumerate()
+            .map(move |(index, item)| match item {
+                Item::Event(raw) => build(raw, ctx, index),
+                Item::NotAnObject => Err(NOT_AN_OBJECT.into()),
+            })
     }
 }
 
@@ -172,14 +175,15 @@ const NOT_AN_OBJECT: &str = "an event must be a JSON object";
 /// each event of a body). The error names the field.
 pub fn parse_event(value: &Value, ctx: &RequestContext) -> Result<EventRecord, String> {
     match Item::deserialize(value) {
-        Ok(Item::Event(raw)) => build(&raw, ctx),
+        Ok(Item::Event(raw)) => build(&raw, ctx, 0),
         Ok(Item::NotAnObject) => Err(NOT_AN_OBJECT.into()),
         // A `Value` is always valid JSON, and every field takes any value.
         Err(err) => Err(err.to_string()),
     }
 }
 
-fn build(raw: &RawEvent, ctx: &RequestContext) -> Result<EventRecord, String> {
+/// `index`: the event's place in its request (it tells apart identical events sent without id or time).
+fn build(raw: &RawEvent, ctx: &RequestContext, index: usize) -> Result<EventRecord, String> {
     let event = required_str(&raw.event, "event")?;
     check_event_name(event)?;
     let site = match optional_str(&raw.site, "site")? {
@@ -221,6 +225,7 @@ fn build(raw: &RawEvent, ctx: &RequestContext) -> Result<EventRecord, String> {
                 properties: &properties,
             },
             ctx.received_at,
+            index,
         )
     });
     let page = url::page_parts(url);

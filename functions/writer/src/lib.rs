@@ -230,7 +230,7 @@ pub(crate) fn unpack_all(records: &[KinesisEventRecord]) -> Unpacked {
 
 /// Stores `events`; when ClickHouse refuses the data, halves are tried until the refused events are
 /// found, and the others stored. Returns the refused ones (index, why); an error when ClickHouse is
-/// unavailable, or refuses every event of a batch (a schema or server problem, not bad data).
+/// unavailable.
 ///
 /// `stored`: the ids found stored already, when the caller looked them up; used for the first
 /// attempt only (after a half is stored, the others' check must see it).
@@ -261,13 +261,9 @@ pub(crate) async fn store_all<S: Store>(
             }
         }
     }
-    if events.len() > 1 && refused.len() == events.len() {
-        return Err(StoreError::Backend(format!(
-            "ClickHouse refused each of the {} events: a schema or server problem, not bad data ({})",
-            events.len(),
-            refused[0].1
-        )));
-    }
+    // Only ClickHouse's error code tells bad data from an outage. A batch whose every event is refused
+    // is dead-lettered too (a quiet shard's batch is often one visitor's request): retrying it would
+    // block the shard for days and then lose it; a dead letter is replayed once the cause is fixed.
     Ok(refused)
 }
 

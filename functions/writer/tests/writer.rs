@@ -330,6 +330,58 @@ async fn refused_events_are_dead_lettered_and_replay_stores_them_once_fixed() {
 }
 
 #[tokio::test]
+async fn a_batch_whose_every_event_is_refused_is_dead_lettered_not_retried_and_replay_goes_on() {
+    // A quiet shard: one visitor's request of two events, both refused. Retrying would block the shard.
+    let (store, cfg) = clickhouse().await;
+    let (letters, _s3) = bucket().await;
+    let ch = raw_client(&cfg);
+    ch.query("ALTER TABLE raw_events ADD CONSTRAINT no_poison2 CHECK event != 'poison'")
+        .execute()
+        .await
+        .unwrap();
+    let poison: Vec<_> = (0..2)
+        .map(|i| {
+            let mut e = event(i, "p", "click");
+            e.event = "poison".into();
+            e
+        })
+        .collect();
+    let datas = packed(&poison);
+    assert_eq!(datas.len(), 1);
+    let (response, metrics) = writer::process(&store, &letters, &batch(&datas, 100)).await;
+    assert!(
+        failures(&response).is_empty(),
+        "retried: {:?}",
+        failures(&response)
+    );
+    assert_eq!((metrics.refused_events, metrics.dead_letters), (2, 1));
+    // A second letter behind it in key order, also refused: replay reports both kept, stops at none.
+    let more: Vec<_> = (10..12)
+        .map(|i| {
+            let mut e = event(i, "q", "click");
+            e.event = "poison".into();
+            e
+        })
+        .collect();
+    let (response, _) = writer::process(&store, &letters, &batch(&packed(&more), 200)).await;
+    assert!(failures(&response).is_empty());
+    let kept = replay(&store, &letters, &Options::default()).await;
+    assert_eq!(
+        (
+            kept.replayed.len(),
+            kept.kept.len(),
+            kept.stopped.as_deref()
+        ),
+        (0, 2, None)
+    );
+    assert!(stored_ids(&cfg).await.is_empty());
+    ch.query("ALTER TABLE raw_events DROP CONSTRAINT no_poison2")
+        .execute()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_letter_that_never_decodes_stays_and_a_bad_prefix_is_refused() {
     let (store, _) = clickhouse().await;
     let (letters, _) = bucket().await;

@@ -4,10 +4,10 @@
 //! The id is the xxh3-128 hash of a canonical serialisation of the client's fields (site, event, both
 //! visitor ids, session, timestamp, url, referrer, title, properties), as a version-8 ("custom") UUID.
 //! Nothing the server adds goes in (received_at, the User-Agent's parts, the country), with one
-//! exception: an event without a timestamp hashes the request's `received_at` in its place. Nothing in
-//! such an event tells a retry from a new event, and merging every identical timestamp-less event ever
-//! sent (the same purchase of the same user, twice) would lose real events; so identical events without
-//! id nor timestamp count once *within one request*, and a retry of them counts again.
+//! exception: an event without a timestamp hashes the request's `received_at` and its place in the
+//! request instead. Nothing in such an event tells a retry from a new event, and merging every identical
+//! timestamp-less event ever sent (the same purchase of the same user, twice) would lose real events;
+//! so identical events without id nor timestamp each count, and a retry of them counts again.
 //! The hash is not a secret and need not be: a client who wants two events merged can send one id.
 
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ pub(super) struct Content<'a> {
 }
 
 /// The id of an event sent without `event_id`; `received_at` counts only when it has no timestamp.
-pub(super) fn derive(c: &Content, received_at: OffsetDateTime) -> Uuid {
+pub(super) fn derive(c: &Content, received_at: OffsetDateTime, index: usize) -> Uuid {
     let strings = [
         c.site,
         c.event,
@@ -69,8 +69,11 @@ pub(super) fn derive(c: &Content, received_at: OffsetDateTime) -> Uuid {
             buf.extend_from_slice(&t.unix_timestamp_nanos().to_le_bytes());
         }
         None => {
+            // With no time of its own, its place in the request tells two identical events apart; a
+            // retry of the same body keeps both.
             buf.push(0);
             buf.extend_from_slice(&received_at.unix_timestamp_nanos().to_le_bytes());
+            buf.extend_from_slice(&(index as u64).to_le_bytes());
         }
     }
     buf.extend_from_slice(&(c.properties.len() as u32).to_le_bytes());

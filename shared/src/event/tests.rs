@@ -523,7 +523,7 @@ fn ids_are_derived_from_what_the_client_sent() {
 }
 
 #[test]
-fn without_a_timestamp_only_the_same_request_is_the_same_event() {
+fn without_a_timestamp_each_event_of_a_request_counts() {
     let sent = json!({"event": "purchase", "user_id": "u1", "properties": {"total": 10}});
     let body = json!({ "events": [sent, sent] }).to_string();
     let ctx = ctx();
@@ -532,8 +532,12 @@ fn without_a_timestamp_only_the_same_request_is_the_same_event() {
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    // Identical, without id nor time, in one request: one event.
-    assert_eq!(twice[0].event_id, twice[1].event_id);
+    // Identical, without id nor time, in one request: two purchases, two ids.
+    assert_ne!(twice[0].event_id, twice[1].event_id);
+    // The same body again in the same instant (what a retry would be, were the clock to stand still):
+    // the same ids.
+    let same = read(&body, &ctx).unwrap();
+    assert_eq!(same[1].as_ref().unwrap().event_id, twice[1].event_id);
     // The same purchase a moment later is another one (and so is a retry: nothing tells them apart).
     let later = RequestContext {
         received_at: ctx.received_at + Duration::milliseconds(1),
