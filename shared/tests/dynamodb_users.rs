@@ -3,9 +3,6 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use common::unique;
 use shared::adapters::{
     aws::sdk_config,
@@ -206,27 +203,7 @@ async fn dynamo() -> DynamoUsers {
     common::env("AWS_ENDPOINT_URL_DYNAMODB");
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let table = unique("users");
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    common::create_pk_table(&client, &table).await;
     DynamoUsers::new(client, table)
 }
 

@@ -3,10 +3,7 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use common::unique;
 use shared::adapters::{aws::sdk_config, salts::DynamoSalts};
 use shared::cookieless::visitor_id;
@@ -17,27 +14,7 @@ async fn table() -> (aws_sdk_dynamodb::Client, String) {
     common::env("AWS_ENDPOINT_URL_DYNAMODB");
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let table = unique("salts");
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    common::create_pk_table(&client, &table).await;
     (client, table)
 }
 

@@ -18,10 +18,8 @@ use std::time::Instant;
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use base64::Engine as _;
-use clickhouse::Row;
-use serde::Serialize;
 use serde_json::json;
-use shared::adapters::clickhouse::{migrate, ClickHouse};
+use shared::adapters::clickhouse::{migrate, ClickHouse, EventRow};
 use shared::adapters::dead_letters::DeadLetter;
 use shared::config::ClickHouseConfig;
 use shared::envelope;
@@ -179,9 +177,14 @@ async fn run(mode: &str, payload: Vec<u8>) {
             .with_database(&cfg.database)
             .with_setting("async_insert", "0");
         let t = Instant::now();
-        let mut insert = client.insert::<RawRow<'_>>("raw_events").await.unwrap();
+        // The writer's own rows, the visit being the session (what the raw insert skips: the duplicate
+        // check and the visits of session-less events).
+        let mut insert = client.insert::<EventRow<'_>>("raw_events").await.unwrap();
         for e in &events {
-            insert.write(&RawRow::new(e)).await.unwrap();
+            insert
+                .write(&EventRow::new(e, &e.session_id))
+                .await
+                .unwrap();
         }
         insert.end().await.unwrap();
         (events.len(), decode_s, t.elapsed().as_secs_f64())
@@ -211,74 +214,4 @@ fn peak_rss_kb() -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// The columns the writer inserts, the visit being the session (what the raw insert skips: the
-/// duplicate check and the visits of session-less events).
-#[derive(Row, Serialize)]
-struct RawRow<'a> {
-    #[serde(with = "clickhouse::serde::uuid")]
-    event_id: Uuid,
-    site: &'a str,
-    event: &'a str,
-    #[serde(with = "clickhouse::serde::time::datetime64::millis")]
-    timestamp: OffsetDateTime,
-    #[serde(with = "clickhouse::serde::time::datetime64::millis")]
-    received_at: OffsetDateTime,
-    anonymous_id: &'a str,
-    user_id: &'a str,
-    session_id: &'a str,
-    visit_id: &'a str,
-    url: &'a str,
-    path: &'a str,
-    referrer: &'a str,
-    referrer_domain: &'a str,
-    title: &'a str,
-    utm_source: &'a str,
-    utm_medium: &'a str,
-    utm_campaign: &'a str,
-    utm_term: &'a str,
-    utm_content: &'a str,
-    browser: &'a str,
-    browser_version: &'a str,
-    os: &'a str,
-    device: &'a str,
-    country: &'a str,
-    properties: Vec<(&'a str, &'a str)>,
-}
-
-impl<'a> RawRow<'a> {
-    fn new(e: &'a EventRecord) -> Self {
-        Self {
-            event_id: e.event_id,
-            site: &e.site,
-            event: &e.event,
-            timestamp: e.timestamp,
-            received_at: e.received_at,
-            anonymous_id: &e.anonymous_id,
-            user_id: &e.user_id,
-            session_id: &e.session_id,
-            visit_id: &e.session_id,
-            url: &e.url,
-            path: &e.path,
-            referrer: &e.referrer,
-            referrer_domain: &e.referrer_domain,
-            title: &e.title,
-            utm_source: &e.utm_source,
-            utm_medium: &e.utm_medium,
-            utm_campaign: &e.utm_campaign,
-            utm_term: &e.utm_term,
-            utm_content: &e.utm_content,
-            browser: &e.browser,
-            browser_version: &e.browser_version,
-            os: &e.os,
-            device: &e.device,
-            country: &e.country,
-            properties: e
-                .properties
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
-        }
-    }
 }

@@ -31,3 +31,32 @@ pub fn event(name: &str, visitor: &str, at: OffsetDateTime) -> EventRecord {
     )
     .expect("a valid event")
 }
+
+/// A DynamoDB table keyed by a string `pk`, as the template declares the users and salts tables.
+#[cfg(feature = "dynamodb")]
+pub async fn create_pk_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}

@@ -5,7 +5,7 @@
 pub mod analytics;
 mod sink;
 
-pub use sink::InsertError;
+pub use sink::{EventRow, InsertError};
 
 use clickhouse::sql::Identifier;
 use clickhouse::Client;

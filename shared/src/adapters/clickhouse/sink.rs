@@ -27,8 +27,9 @@ pub const VISIT_GAP: Duration = Duration::minutes(30);
 const LOOKUP_CHUNK: usize = 50_000;
 const LOOKUP_MAX_QUERY_BYTES: &str = "2097152";
 
+/// A `raw_events` row as the writer inserts it.
 #[derive(Row, Serialize)]
-struct EventRow<'a> {
+pub struct EventRow<'a> {
     #[serde(with = "clickhouse::serde::uuid")]
     event_id: Uuid,
     site: &'a str,
@@ -60,7 +61,7 @@ struct EventRow<'a> {
 }
 
 impl<'a> EventRow<'a> {
-    fn new(e: &'a EventRecord, visit_id: &'a str) -> Self {
+    pub fn new(e: &'a EventRecord, visit_id: &'a str) -> Self {
         Self {
             event_id: e.event_id,
             site: &e.site,
