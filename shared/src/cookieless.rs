@@ -6,8 +6,11 @@
 //!
 //! This module has no I/O: the salts come from a `SaltStore` (ports.rs).
 
-use siphasher::sip128::{Hasher128, SipHasher24};
+use std::collections::HashSet;
 use std::hash::Hasher;
+use std::sync::Arc;
+
+use siphasher::sip128::{Hasher128, SipHasher24};
 use time::{Date, OffsetDateTime};
 
 /// A salt's length in bytes (SipHash's key).
@@ -79,6 +82,70 @@ pub fn visitor_ids(
     (today, before)
 }
 
+/// The sites whose events get cookieless ids without asking (`COOKIELESS_SITES`: names separated by
+/// commas, `*` for every site, empty for none). A request may opt in for itself (`?cookieless=1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sites {
+    every: bool,
+    names: HashSet<String>,
+}
+
+impl Sites {
+    pub fn parse(list: &str) -> Self {
+        let names: HashSet<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Self {
+            every: names.contains("*"),
+            names,
+        }
+    }
+
+    pub fn contains(&self, site: &str) -> bool {
+        self.every || self.names.contains(site)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.every && self.names.is_empty()
+    }
+}
+
+/// What the collector knows to give a request's events cookieless ids: the salts, the client's
+/// address and User-Agent, and which events may have them.
+#[derive(Clone)]
+pub struct CookielessClient {
+    pub salts: DailySalts,
+    pub address: String,
+    pub user_agent: String,
+    /// The request asked for cookieless ids (for every site it sends events of).
+    pub requested: bool,
+    pub sites: Arc<Sites>,
+}
+
+impl std::fmt::Debug for CookielessClient {
+    // The address is personal data: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookielessClient")
+            .field("requested", &self.requested)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CookielessClient {
+    /// Whether events of `site` sent without `anonymous_id` and `user_id` get a cookieless id.
+    pub fn applies(&self, site: &str) -> bool {
+        self.requested || self.sites.contains(site)
+    }
+
+    /// Today's id of this client on `site`, and the previous day's (see [`visitor_ids`]).
+    pub fn ids(&self, site: &str) -> (String, Option<String>) {
+        visitor_ids(&self.salts, site, &self.address, &self.user_agent)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +215,43 @@ mod tests {
     fn salts_are_random_and_never_printed() {
         assert_ne!(Salt::random(), Salt::random());
         assert_eq!(format!("{:?}", salt(7)), "Salt(..)");
+    }
+
+    #[test]
+    fn sites_are_a_list_or_every_one() {
+        let some = Sites::parse(" shop, blog ,,");
+        assert!(some.contains("shop") && some.contains("blog") && !some.contains("docs"));
+        assert!(!some.is_empty());
+        let every = Sites::parse("*");
+        assert!(every.contains("anything"));
+        let none = Sites::parse("");
+        assert!(none.is_empty() && !none.contains("shop"));
+    }
+
+    #[test]
+    fn a_client_applies_where_asked_or_configured() {
+        let client = CookielessClient {
+            salts: DailySalts {
+                day: salt_day(datetime!(2026-11-29 12:00 UTC)),
+                today: salt(3),
+                yesterday: None,
+            },
+            address: "203.0.113.9".into(),
+            user_agent: "ua".into(),
+            requested: false,
+            sites: Arc::new(Sites::parse("shop")),
+        };
+        assert!(client.applies("shop") && !client.applies("blog"));
+        let asked = CookielessClient {
+            requested: true,
+            ..client.clone()
+        };
+        assert!(asked.applies("blog"));
+        assert_eq!(
+            client.ids("shop").0,
+            visitor_id(&salt(3), "shop", "203.0.113.9", "ua")
+        );
+        assert!(!format!("{client:?}").contains("203.0.113.9"));
     }
 
     #[test]

@@ -352,6 +352,8 @@ pub struct WireEvent {
     pub country: Option<String>,
     #[serde(default, deserialize_with = "properties")]
     pub properties: BTreeMap<String, String>,
+    #[serde(default)]
+    pub previous_visitor: Option<String>,
 }
 
 impl WireEvent {
@@ -385,6 +387,7 @@ impl WireEvent {
             device: s(self.device),
             country: s(self.country),
             properties: self.properties,
+            previous_visitor: s(self.previous_visitor),
         }
     }
 }
@@ -516,6 +519,7 @@ mod tests {
             device: "desktop".into(),
             country: "DE".into(),
             properties: BTreeMap::from([("plan".into(), "pro".into())]),
+            previous_visitor: String::new(),
         }
     }
 

@@ -17,6 +17,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use self::raw::{Item, Prop, Props, RawEvent, Scalar};
+use crate::cookieless::CookielessClient;
 use crate::useragent::{self, Client};
 
 pub const MAX_EVENTS_PER_REQUEST: usize = 500;
@@ -63,6 +64,10 @@ pub struct EventRecord {
     pub country: String,
     /// Flat properties; numbers and booleans kept as their JSON text, null as "".
     pub properties: BTreeMap<String, String>,
+    /// A cookieless visitor's id under the previous day's salt (empty otherwise): the writer continues
+    /// a visit that began before midnight under it. Travels in the queue, never stored.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub previous_visitor: String,
 }
 
 impl EventRecord {
@@ -83,6 +88,8 @@ pub struct RequestContext {
     pub client: Client,
     /// ISO country code as the edge tells it (e.g. CloudFront-Viewer-Country), if it does.
     pub country: Option<String>,
+    /// Set when events sent without `anonymous_id` and `user_id` may get a cookieless visitor id.
+    pub cookieless: Option<CookielessClient>,
 }
 
 impl RequestContext {
@@ -107,7 +114,14 @@ impl RequestContext {
                 .map(str::trim)
                 .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
                 .map(str::to_ascii_uppercase),
+            cookieless: None,
         }
+    }
+
+    /// The same, giving cookieless ids to the events it applies to.
+    pub fn with_cookieless(mut self, cookieless: CookielessClient) -> Self {
+        self.cookieless = Some(cookieless);
+        self
     }
 }
 
@@ -152,6 +166,27 @@ impl<'a> Batch<'a> {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// Whether an event names neither `anonymous_id` nor `user_id` while `cookieless(site)` says it
+    /// may get a cookieless id (so the day's salts are needed).
+    pub fn wants_cookieless(&self, cookieless: impl Fn(&str) -> bool) -> bool {
+        let blank = |s: &Scalar| match s {
+            Scalar::Missing => true,
+            Scalar::Str(s) => s.is_empty(),
+            _ => false,
+        };
+        self.items.iter().any(|item| match item {
+            Item::Event(raw) => {
+                blank(&raw.anonymous_id)
+                    && blank(&raw.user_id)
+                    && cookieless(match &raw.site {
+                        Scalar::Str(s) => s,
+                        _ => DEFAULT_SITE,
+                    })
+            }
+            Item::NotAnObject => false,
+        })
     }
 
     /// Each event validated and enriched into its record, in order; the error names the field.
@@ -201,9 +236,24 @@ fn build(raw: &RawEvent, ctx: &RequestContext, index: usize) -> Result<EventReco
 
     let anonymous_id = bounded(&raw.anonymous_id, "anonymous_id", MAX_ID_CHARS)?;
     let user_id = bounded(&raw.user_id, "user_id", MAX_ID_CHARS)?;
-    if anonymous_id.is_empty() && user_id.is_empty() {
-        return Err("one of `anonymous_id` or `user_id` is required".into());
-    }
+    let (anonymous_id, previous_visitor) = if anonymous_id.is_empty() && user_id.is_empty() {
+        match ctx.cookieless.as_ref().filter(|c| c.applies(site)) {
+            Some(c) => {
+                let (today, before) = c.ids(site);
+                (Cow::Owned(today), before.unwrap_or_default())
+            }
+            None => {
+                return Err(
+                    "one of `anonymous_id` or `user_id` is required (or send the request with \
+                     ?cookieless=1 for a cookieless visitor id)"
+                        .into(),
+                )
+            }
+        }
+    } else {
+        (Cow::Borrowed(anonymous_id), String::new())
+    };
+    let anonymous_id: &str = &anonymous_id;
     let session_id = bounded(&raw.session_id, "session_id", MAX_ID_CHARS)?;
     let url = bounded(&raw.url, "url", MAX_URL_CHARS)?;
     let referrer = bounded(&raw.referrer, "referrer", MAX_URL_CHARS)?;
@@ -260,6 +310,7 @@ fn build(raw: &RawEvent, ctx: &RequestContext, index: usize) -> Result<EventReco
         device: ctx.client.device.clone(),
         country: ctx.country.clone().unwrap_or_default(),
         properties,
+        previous_visitor,
     })
 }
 

@@ -130,6 +130,54 @@ async fn events_without_a_session_form_visits_by_30_minute_gaps() {
 }
 
 #[tokio::test]
+async fn a_cookieless_visit_across_midnight_stays_one_visit_of_one_visitor() {
+    let cfg = config();
+    migrate(&cfg).await.unwrap();
+    let store = ClickHouse::new(&cfg);
+    let midnight = datetime!(2026-11-21 00:00 UTC);
+    // The same client: `cl_old` under yesterday's salt, `cl_new` under today's.
+    let at = |site: &str, minutes: i64, id: &str, previous: &str| {
+        let mut e = event("pageview", id, midnight + Duration::minutes(minutes));
+        e.site = site.into();
+        e.session_id.clear();
+        e.previous_visitor = previous.into();
+        e
+    };
+    for (site, previous) in [("cookieless", "cl_old"), ("control", "")] {
+        // 23:50 yesterday; then 00:05 and (another batch) 00:20 today; then 01:30, a new visit.
+        store.insert(&[at(site, -10, "cl_old", "")]).await.unwrap();
+        store
+            .insert(&[at(site, 5, "cl_new", previous)])
+            .await
+            .unwrap();
+        store
+            .insert(&[
+                at(site, 20, "cl_new", previous),
+                at(site, 90, "cl_new", previous),
+            ])
+            .await
+            .unwrap();
+    }
+    let day_before = midnight - Duration::days(1);
+    let counts = |site: &'static str, from: OffsetDateTime| {
+        let store = &store;
+        async move {
+            let c = store
+                .overview(&question(from, midnight + Duration::days(1), Some(site)))
+                .await
+                .unwrap();
+            (c.visitors, c.visits, c.pageviews)
+        }
+    };
+    // The visit of 23:50-00:20 is one visit, of `cl_old`; 01:30 is `cl_new`'s own.
+    assert_eq!(counts("cookieless", day_before).await, (2, 2, 4));
+    // Today alone: the continued visit still counts its visitor once, and 01:30 another.
+    assert_eq!(counts("cookieless", midnight).await, (2, 2, 3));
+    // Without the previous day's id, midnight cuts the visit in two.
+    assert_eq!(counts("control", day_before).await, (2, 3, 4));
+}
+
+#[tokio::test]
 async fn hostile_values_are_data_not_sql() {
     let cfg = config();
     migrate(&cfg).await.unwrap();

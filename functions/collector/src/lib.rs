@@ -1,18 +1,23 @@
 //! The collector: public event intake. Parse -> validate each event -> enrich -> queue -> 202.
 //! Open to any origin (trackers run on other sites), never with cookies.
 
+use std::sync::Arc;
+
 use lambda_http::http::HeaderValue;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
+use shared::adapters::memory::MemorySalts;
+use shared::cookieless::{CookielessClient, Sites};
 use shared::event::{Batch, BatchError, BodyError, RequestContext, MAX_BODY_BYTES};
 use shared::http;
-use shared::ports::EventQueue;
+use shared::ports::{EventQueue, SaltStore};
 use shared::ApiError;
 use time::OffsetDateTime;
 
 use crate::clients::Clients;
 
+mod address;
 mod clients;
 mod metrics;
 
@@ -23,13 +28,24 @@ const ROUTES: &[(&str, &str)] = &[
     ("OPTIONS", "/api/events"),
 ];
 
-pub struct App<Q> {
+pub struct App<Q, S = MemorySalts> {
     pub queue: Q,
     /// The header an edge in front of the API sets to the visitor's country (CloudFront's
     /// `cloudfront-viewer-country`). None when no such edge is deployed: a client could set it.
     pub country_header: Option<String>,
+    /// Cookieless visitor ids, when the deployment has a salt store.
+    pub cookieless: Option<Cookieless<S>>,
     /// User-Agents already parsed by this instance.
     clients: Clients,
+}
+
+/// Where the daily salts are, which sites use cookieless ids without asking, and which header (if
+/// any) carries the client's address instead of API Gateway's `sourceIp`.
+pub struct Cookieless<S> {
+    pub salts: S,
+    pub sites: Arc<Sites>,
+    /// E.g. `cloudfront-viewer-address` behind CloudFront (whose own address API Gateway would see).
+    pub address_header: Option<String>,
 }
 
 impl<Q> App<Q> {
@@ -37,12 +53,25 @@ impl<Q> App<Q> {
         Self {
             queue,
             country_header,
+            cookieless: None,
             clients: Clients::default(),
         }
     }
 }
 
-pub async fn handle<Q: EventQueue>(app: &App<Q>, req: Request) -> Response<Body> {
+impl<Q, S> App<Q, S> {
+    /// The same app, giving cookieless visitor ids where they apply.
+    pub fn with_cookieless<T>(self, cookieless: Cookieless<T>) -> App<Q, T> {
+        App {
+            queue: self.queue,
+            country_header: self.country_header,
+            cookieless: Some(cookieless),
+            clients: self.clients,
+        }
+    }
+}
+
+pub async fn handle<Q: EventQueue, S: SaltStore>(app: &App<Q, S>, req: Request) -> Response<Body> {
     let mut resp = http::respond(route(app, &req).await);
     let headers = resp.headers_mut();
     headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
@@ -58,7 +87,10 @@ pub async fn handle<Q: EventQueue>(app: &App<Q>, req: Request) -> Response<Body>
     resp
 }
 
-async fn route<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn route<Q: EventQueue, S: SaltStore>(
+    app: &App<Q, S>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/api/health") => Ok(http::health()),
         ("POST", "/api/events") => collect(app, req).await,
@@ -79,7 +111,10 @@ struct Accepted<'a> {
     rejected: &'a [Rejected],
 }
 
-async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn collect<Q: EventQueue, S: SaltStore>(
+    app: &App<Q, S>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     let body = body_bytes(req)?;
     let batch = Batch::read(body).map_err(|err| match err {
         BodyError::Json(err) => ApiError::malformed_json(err),
@@ -88,15 +123,25 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
         }
         BodyError::Batch(err) => ApiError::bad_request(err.to_string()),
     })?;
+    let user_agent = http::header_str(req, "user-agent").unwrap_or("");
     // The User-Agent is parsed once per request, for all its events (and once per instance, mostly).
-    let ctx = RequestContext::with_client(
+    let mut ctx = RequestContext::with_client(
         OffsetDateTime::now_utc(),
-        app.clients
-            .parse(http::header_str(req, "user-agent").unwrap_or("")),
+        app.clients.parse(user_agent),
         app.country_header
             .as_deref()
             .and_then(|h| http::header_str(req, h)),
     );
+    if let Some(cookieless) = &app.cookieless {
+        let requested = asks_for_cookieless(req)?;
+        if batch.wants_cookieless(|site| requested || cookieless.sites.contains(site)) {
+            if let Some(client) =
+                cookieless_client(cookieless, req, user_agent, requested, ctx.received_at).await?
+            {
+                ctx = ctx.with_cookieless(client);
+            }
+        }
+    }
 
     let mut accepted = Vec::with_capacity(batch.len());
     let mut rejected = Vec::new();
@@ -137,6 +182,53 @@ async fn collect<Q: EventQueue>(app: &App<Q>, req: &Request) -> Result<Response<
             rejected: &rejected,
         },
     ))
+}
+
+/// `?cookieless=1` (or `true`): this request's events without ids get cookieless ones, whatever their site.
+fn asks_for_cookieless(req: &Request) -> Result<bool, ApiError> {
+    let query = req.query_string_parameters_ref();
+    match query.and_then(|q| q.first("cookieless")) {
+        None | Some("0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request("`cookieless` must be 1 or 0")),
+    }
+}
+
+/// What gives this request's events their cookieless ids: the day's salts (a 503 when they cannot be
+/// read: nothing is queued, the client retries), the client's address and User-Agent. None when the
+/// address is unknown (the events are then refused for want of an id, never given a shared one).
+async fn cookieless_client<S: SaltStore>(
+    cookieless: &Cookieless<S>,
+    req: &Request,
+    user_agent: &str,
+    requested: bool,
+    now: OffsetDateTime,
+) -> Result<Option<CookielessClient>, ApiError> {
+    let source_ip = match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.http.source_ip.as_deref(),
+        _ => None,
+    };
+    let Some(address) = address::client(
+        cookieless
+            .address_header
+            .as_deref()
+            .map(|h| (http::header_str(req, h), address::Form::of_header(h))),
+        source_ip,
+    ) else {
+        tracing::warn!("a cookieless request without a client address");
+        return Ok(None);
+    };
+    let salts = cookieless.salts.salts(now).await.map_err(|err| {
+        tracing::error!(error = %err, "could not read the cookieless salts");
+        ApiError::unavailable("cookieless visitor ids are unavailable; retry later")
+    })?;
+    Ok(Some(CookielessClient {
+        salts,
+        address,
+        user_agent: user_agent.to_owned(),
+        requested,
+        sites: Arc::clone(&cookieless.sites),
+    }))
 }
 
 /// The body's bytes, from `application/json` or `text/plain` (what `navigator.sendBeacon` sends for a

@@ -277,3 +277,153 @@ async fn each_refused_event_is_named_by_its_index() {
         ])
     );
 }
+
+/// An API Gateway (payload 2.0) request as Lambda receives it, from `source_ip`.
+fn gateway_request(query: &str, source_ip: &str, body: &Value) -> Request {
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "ANY /api/events",
+        "rawPath": "/api/events",
+        "rawQueryString": query,
+        "queryStringParameters": query.split('&').filter(|p| !p.is_empty()).map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), Value::from(v))
+        }).collect::<serde_json::Map<_, _>>(),
+        "headers": {"content-type": "application/json", "user-agent": BROWSER},
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "local", "domainName": "localhost",
+            "domainPrefix": "localhost", "requestId": "r", "routeKey": "ANY /api/events",
+            "stage": "$default", "time": "29/Nov/2026:12:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": "POST", "path": "/api/events", "protocol": "HTTP/1.1",
+                     "sourceIp": source_ip, "userAgent": BROWSER}
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+mod cookieless {
+    use super::*;
+    use shared::adapters::memory::{MemoryQueue, MemorySalts};
+    use shared::cookieless::{salt_day, visitor_id, DailySalts, Salt, Sites};
+    use std::sync::Arc;
+
+    fn app(sites: &str, yesterday: bool) -> App<MemoryQueue, MemorySalts> {
+        App::new(MemoryQueue::default(), None).with_cookieless(collector::Cookieless {
+            salts: MemorySalts::new(DailySalts {
+                day: salt_day(time::OffsetDateTime::now_utc()),
+                today: Salt([2; 16]),
+                yesterday: yesterday.then_some(Salt([1; 16])),
+            }),
+            sites: Arc::new(Sites::parse(sites)),
+            address_header: None,
+        })
+    }
+
+    async fn post(
+        app: &App<MemoryQueue, MemorySalts>,
+        query: &str,
+        ip: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let resp = collector::handle(app, gateway_request(query, ip, &body)).await;
+        let status = resp.status().as_u16();
+        let body = match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        };
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn a_request_that_asks_gets_daily_ids_from_address_and_browser() {
+        let app = app("", true);
+        let page = json!({"event": "pageview", "site": "shop", "url": "https://shop.test/"});
+        for ip in ["203.0.113.7", "203.0.113.7", "203.0.113.8"] {
+            assert_eq!(post(&app, "cookieless=1", ip, page.clone()).await.0, 202);
+        }
+        let queued = app.queue.published.lock().unwrap();
+        let ids: Vec<&str> = queued.iter().map(|e| e.anonymous_id.as_str()).collect();
+        assert_eq!(
+            ids[0],
+            visitor_id(&Salt([2; 16]), "shop", "203.0.113.7", BROWSER)
+        );
+        assert_eq!(ids[0], ids[1], "the same address and browser: one visitor");
+        assert_ne!(ids[0], ids[2], "another address: another visitor");
+        assert_eq!(
+            queued[0].previous_visitor,
+            visitor_id(&Salt([1; 16]), "shop", "203.0.113.7", BROWSER)
+        );
+        // The address itself goes nowhere.
+        let wire = serde_json::to_string(&*queued).unwrap();
+        assert!(!wire.contains("203.0.113"), "{wire}");
+    }
+
+    #[tokio::test]
+    async fn configured_sites_need_no_asking_and_others_still_need_an_id() {
+        let app = app("shop", false);
+        let (status, answer) = post(
+            &app,
+            "",
+            "198.51.100.4",
+            json!({"events": [
+                {"event": "pageview", "site": "shop"},
+                {"event": "pageview", "site": "blog"},
+                {"event": "pageview", "site": "blog", "anonymous_id": "a1"}
+            ]}),
+        )
+        .await;
+        assert_eq!(status, 202);
+        assert_eq!(answer["accepted"], 2);
+        assert_eq!(answer["rejected"][0]["index"], 1);
+        assert!(answer["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cookieless=1"));
+        let queued = app.queue.published.lock().unwrap();
+        assert!(queued[0].anonymous_id.starts_with("cl_"));
+        assert_eq!(queued[0].previous_visitor, "", "no salt of yesterday");
+        assert_eq!(queued[1].anonymous_id, "a1");
+    }
+
+    #[tokio::test]
+    async fn salts_are_read_only_when_needed_and_their_outage_is_a_503() {
+        let app = app("", false);
+        let with_id = json!({"event": "pageview", "anonymous_id": "a"});
+        assert_eq!(
+            post(&app, "cookieless=1", "192.0.2.1", with_id).await.0,
+            202
+        );
+        assert_eq!(
+            app.cookieless
+                .as_ref()
+                .unwrap()
+                .salts
+                .reads
+                .load(Ordering::SeqCst),
+            0
+        );
+
+        app.cookieless
+            .as_ref()
+            .unwrap()
+            .salts
+            .fail
+            .store(true, Ordering::SeqCst);
+        let (status, answer) = post(
+            &app,
+            "cookieless=1",
+            "192.0.2.1",
+            json!({"event": "pageview"}),
+        )
+        .await;
+        assert_eq!(status, 503);
+        assert_eq!(answer["error"]["code"], "unavailable", "{answer}");
+        assert_eq!(app.queue.published.lock().unwrap().len(), 1);
+
+        let (status, answer) =
+            post(&app, "cookieless=maybe", "192.0.2.1", json!({"event": "x"})).await;
+        assert_eq!(status, 400, "{answer}");
+    }
+}

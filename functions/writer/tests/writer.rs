@@ -103,6 +103,7 @@ fn event(i: u32, visitor: &str, name: &str) -> EventRecord {
         device: "desktop".into(),
         country: "DE".into(),
         properties: BTreeMap::from([("plan".into(), "pro".into())]),
+        previous_visitor: String::new(),
     }
 }
 

@@ -161,3 +161,34 @@ impl EventQueue for MemoryQueue {
         Ok(())
     }
 }
+
+/// Salts kept in the process: a fixed pair for tests, or none at all (`fail`) to test the error path.
+pub struct MemorySalts {
+    pub salts: Mutex<crate::cookieless::DailySalts>,
+    pub fail: std::sync::atomic::AtomicBool,
+    pub reads: std::sync::atomic::AtomicUsize,
+}
+
+impl MemorySalts {
+    pub fn new(salts: crate::cookieless::DailySalts) -> Self {
+        Self {
+            salts: Mutex::new(salts),
+            fail: Default::default(),
+            reads: Default::default(),
+        }
+    }
+}
+
+impl crate::ports::SaltStore for MemorySalts {
+    async fn salts(
+        &self,
+        _now: time::OffsetDateTime,
+    ) -> Result<crate::cookieless::DailySalts, StoreError> {
+        use std::sync::atomic::Ordering;
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("salts unavailable".into()));
+        }
+        Ok(self.salts.lock().unwrap().clone())
+    }
+}

@@ -547,6 +547,76 @@ fn without_a_timestamp_each_event_of_a_request_counts() {
     assert_ne!(again[0].as_ref().unwrap().event_id, twice[0].event_id);
 }
 
+fn cookieless(requested: bool, sites: &str, yesterday: bool) -> RequestContext {
+    use crate::cookieless::{salt_day, CookielessClient, DailySalts, Salt, Sites};
+    let c = ctx();
+    let salts = DailySalts {
+        day: salt_day(c.received_at),
+        today: Salt([2; 16]),
+        yesterday: yesterday.then_some(Salt([1; 16])),
+    };
+    c.with_cookieless(CookielessClient {
+        salts,
+        address: "203.0.113.7".into(),
+        user_agent: "Mozilla/5.0 (X11)".into(),
+        requested,
+        sites: std::sync::Arc::new(Sites::parse(sites)),
+    })
+}
+
+#[test]
+fn events_without_ids_get_cookieless_ones_where_they_apply() {
+    use crate::cookieless::{visitor_id, Salt};
+    let body = r#"{"events":[
+        {"event":"pageview","site":"shop","url":"https://shop.test/a"},
+        {"event":"pageview","site":"blog","url":"https://blog.test/a"},
+        {"event":"pageview","site":"blog","anonymous_id":"a1"}]}"#;
+    let batch = Batch::read(body.as_bytes()).unwrap();
+    assert!(batch.wants_cookieless(|s| s == "shop"));
+    assert!(!batch.wants_cookieless(|s| s == "docs"));
+
+    // Only `shop` is configured: the `blog` event without ids is refused, the one with an id kept.
+    let got: Vec<_> = batch.records(&cookieless(false, "shop", true)).collect();
+    let shop = got[0].as_ref().unwrap();
+    assert_eq!(
+        shop.anonymous_id,
+        visitor_id(&Salt([2; 16]), "shop", "203.0.113.7", "Mozilla/5.0 (X11)")
+    );
+    assert_eq!(
+        shop.previous_visitor,
+        visitor_id(&Salt([1; 16]), "shop", "203.0.113.7", "Mozilla/5.0 (X11)")
+    );
+    assert!(got[1].as_ref().unwrap_err().contains("cookieless=1"));
+    let kept = got[2].as_ref().unwrap();
+    assert_eq!(
+        (kept.anonymous_id.as_str(), kept.previous_visitor.as_str()),
+        ("a1", "")
+    );
+
+    // A request that asks gets them for every site; without yesterday's salt, no previous id.
+    let got: Vec<_> = batch.records(&cookieless(true, "", false)).collect();
+    let blog = got[1].as_ref().unwrap();
+    assert!(blog.anonymous_id.starts_with("cl_") && blog.anonymous_id != shop.anonymous_id);
+    assert_eq!(blog.previous_visitor, "");
+    // Two visitors' identical events sent without id or time are two events.
+    let other = {
+        let mut c = cookieless(true, "", false);
+        c.cookieless.as_mut().unwrap().address = "203.0.113.8".into();
+        c
+    };
+    let mine = &batch
+        .records(&cookieless(true, "", false))
+        .next()
+        .unwrap()
+        .unwrap();
+    let theirs = &batch.records(&other).next().unwrap().unwrap();
+    assert_ne!(mine.event_id, theirs.event_id);
+    // The previous id travels in the queue only when there is one.
+    assert!(!serde_json::to_string(blog)
+        .unwrap()
+        .contains("previous_visitor"));
+}
+
 #[test]
 fn ids_are_stable_across_releases() {
     // Pinned: a change of the canonical form would count retries across a deployment twice.
@@ -618,7 +688,11 @@ mod reference {
         let anonymous_id = bounded(obj, "anonymous_id", MAX_ID_CHARS)?;
         let user_id = bounded(obj, "user_id", MAX_ID_CHARS)?;
         if anonymous_id.is_empty() && user_id.is_empty() {
-            return Err("one of `anonymous_id` or `user_id` is required".into());
+            return Err(
+                "one of `anonymous_id` or `user_id` is required (or send the request with \
+                 ?cookieless=1 for a cookieless visitor id)"
+                    .into(),
+            );
         }
         let session_id = bounded(obj, "session_id", MAX_ID_CHARS)?;
         let url = bounded(obj, "url", MAX_URL_CHARS)?;
@@ -668,6 +742,7 @@ mod reference {
             device: ctx.client.device.clone(),
             country: ctx.country.clone().unwrap_or_default(),
             properties,
+            previous_visitor: String::new(),
         })
     }
 

@@ -6,6 +6,10 @@
 //! (this batch or stored) less than 30 minutes away continues its visit, else a new one starts. A
 //! shard's batches are handled one at a time and one visitor's events share a shard, so this sees
 //! every earlier event of the visitor, except those that arrive late and out of order.
+//!
+//! A cookieless visitor has a new id each UTC day; its event that carries the previous day's id
+//! (`previous_visitor`) and falls within 30 minutes of that id's last visit continues that visit under
+//! that id, so a visit across midnight stays one visit of one visitor.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -62,13 +66,18 @@ pub struct EventRow<'a> {
 
 impl<'a> EventRow<'a> {
     pub fn new(e: &'a EventRecord, visit_id: &'a str) -> Self {
+        Self::continuing(e, visit_id, None)
+    }
+
+    /// The row of an event that continues a visit under another (the previous day's) visitor id.
+    pub fn continuing(e: &'a EventRecord, visit_id: &'a str, visitor: Option<&'a str>) -> Self {
         Self {
             event_id: e.event_id,
             site: &e.site,
             event: &e.event,
             timestamp: e.timestamp,
             received_at: e.received_at,
-            anonymous_id: &e.anonymous_id,
+            anonymous_id: visitor.unwrap_or(&e.anonymous_id),
             user_id: &e.user_id,
             session_id: &e.session_id,
             visit_id,
@@ -184,14 +193,11 @@ impl ClickHouse {
             .await
             .map_err(insert_error)?;
         for (i, event) in fresh.iter().enumerate() {
-            let visit = match derived.get(&i) {
-                Some(id) => id.as_str(),
-                None => event.session_id.as_str(),
+            let row = match derived.get(&i) {
+                Some(visit) => EventRow::continuing(event, &visit.id, visit.visitor.as_deref()),
+                None => EventRow::new(event, &event.session_id),
             };
-            insert
-                .write(&EventRow::new(event, visit))
-                .await
-                .map_err(insert_error)?;
+            insert.write(&row).await.map_err(insert_error)?;
         }
         insert.end().await.map_err(insert_error)
     }
@@ -201,6 +207,14 @@ impl ClickHouse {
 struct StoredId {
     #[serde(with = "clickhouse::serde::uuid")]
     event_id: Uuid,
+}
+
+/// The visit a session-less event belongs to, and the visitor id it continues under, when that is
+/// not its own (a cookieless visit begun the day before).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Visit {
+    pub id: String,
+    pub visitor: Option<String>,
 }
 
 #[derive(Row, Deserialize)]
@@ -238,11 +252,11 @@ impl ClickHouse {
         Ok(stored)
     }
 
-    /// Visit ids for the events without a session id, by their index in `events`.
+    /// Visits for the events without a session id, by their index in `events`.
     async fn derive_visits(
         &self,
         events: &[&EventRecord],
-    ) -> Result<HashMap<usize, String>, StoreError> {
+    ) -> Result<HashMap<usize, Visit>, StoreError> {
         // (site, visitor) -> indexes, for the session-less events only.
         let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
@@ -268,7 +282,16 @@ impl ClickHouse {
                 )
             });
             let (lo, hi) = (lo.expect("a group has events"), hi.expect("likewise"));
-            let visitors: Vec<&str> = in_site.iter().map(|(v, _)| *v).collect();
+            // Each visitor, and the previous day's id of cookieless ones (whose visit may go on).
+            let previous = |idx: &[usize]| {
+                idx.iter()
+                    .map(|&i| events[i].previous_visitor.as_str())
+                    .find(|p| !p.is_empty())
+            };
+            let visitors: Vec<&str> = in_site
+                .iter()
+                .flat_map(|(v, idx)| std::iter::once(*v).chain(previous(idx)))
+                .collect();
             let last: Vec<LastVisit> = self
                 .client
                 .query(
@@ -294,13 +317,26 @@ impl ClickHouse {
             for (visitor, idx) in in_site {
                 let mut order = idx.clone();
                 order.sort_by_key(|&i| events[i].timestamp);
-                let stored = last.get(visitor).map(|&(t, id)| (t, id.to_owned()));
-                for (i, id) in assign_visits(
+                let own = last.get(visitor).map(|&(t, id)| Known {
+                    first: t,
+                    last: t,
+                    id: id.to_owned(),
+                    visitor: None,
+                });
+                let before = previous(idx).and_then(|p| {
+                    last.get(p).map(|&(t, id)| Known {
+                        first: t,
+                        last: t,
+                        id: id.to_owned(),
+                        visitor: Some(p.to_owned()),
+                    })
+                });
+                for (i, visit) in assign_visits(
                     visitor,
-                    stored,
+                    own.into_iter().chain(before).collect(),
                     order.iter().map(|&i| (i, millis(events[i].timestamp))),
                 ) {
-                    out.insert(i, id);
+                    out.insert(i, visit);
                 }
             }
         }
@@ -308,44 +344,59 @@ impl ClickHouse {
     }
 }
 
+/// A visit known while assigning: its first and last event (ms), its id, and the visitor id it runs
+/// under when that is not the event's own.
+struct Known {
+    first: i64,
+    last: i64,
+    id: String,
+    visitor: Option<String>,
+}
+
 /// Visits for one visitor's session-less events (index, time in ms), in time order: an event joins
-/// the latest known visit (the stored one, or one this batch started) that has an event within 30
+/// the latest known visit (a stored one, or one this batch started) that has an event within 30
 /// minutes of it, else it starts a visit of its own. A late event thus starts its own visit without
 /// cutting the on-time ones off from the stored visit they continue.
 fn assign_visits(
     visitor: &str,
-    stored: Option<(i64, String)>,
+    mut known: Vec<Known>,
     events: impl Iterator<Item = (usize, i64)>,
-) -> Vec<(usize, String)> {
+) -> Vec<(usize, Visit)> {
     let gap = VISIT_GAP.whole_milliseconds() as i64;
-    // (first, last, id) of each visit known so far.
-    let mut known: Vec<(i64, i64, String)> = stored.into_iter().map(|(t, id)| (t, t, id)).collect();
     let mut out = Vec::new();
     for (i, t) in events {
         let near = known
             .iter_mut()
-            .filter(|(first, last, _)| t >= first - gap && t <= last + gap)
-            .max_by_key(|(_, last, _)| *last);
-        let id = match near {
-            Some(visit) => {
-                visit.0 = visit.0.min(t);
-                visit.1 = visit.1.max(t);
-                visit.2.clone()
+            .filter(|k| t >= k.first - gap && t <= k.last + gap)
+            .max_by_key(|k| k.last);
+        let visit = match near {
+            Some(k) => {
+                k.first = k.first.min(t);
+                k.last = k.last.max(t);
+                Visit {
+                    id: k.id.clone(),
+                    visitor: k.visitor.clone(),
+                }
             }
             None => {
                 let id = format!("~{t}~{visitor}");
-                known.push((t, t, id.clone()));
-                id
+                known.push(Known {
+                    first: t,
+                    last: t,
+                    id: id.clone(),
+                    visitor: None,
+                });
+                Visit { id, visitor: None }
             }
         };
-        out.push((i, id));
+        out.push((i, visit));
     }
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{assign_visits, exception_code};
+    use super::{assign_visits, exception_code, Known};
 
     #[test]
     fn exception_codes_are_read_from_server_errors() {
@@ -356,14 +407,26 @@ mod tests {
 
     const MIN: i64 = 60_000;
 
+    fn known(t: i64, id: &str, visitor: Option<&str>) -> Known {
+        Known {
+            first: t,
+            last: t,
+            id: id.to_owned(),
+            visitor: visitor.map(str::to_owned),
+        }
+    }
+
     fn ids(stored: Option<(i64, &str)>, times: &[i64]) -> Vec<String> {
         assign_visits(
             "v",
-            stored.map(|(t, id)| (t, id.to_owned())),
+            stored
+                .map(|(t, id)| known(t, id, None))
+                .into_iter()
+                .collect(),
             times.iter().copied().enumerate(),
         )
         .into_iter()
-        .map(|(_, id)| id)
+        .map(|(_, v)| v.id)
         .collect()
     }
 
@@ -381,5 +444,23 @@ mod tests {
         let got = ids(Some((600 * MIN, "A")), &[540 * MIN, 620 * MIN]);
         assert_ne!(got[0], "A");
         assert_eq!(got[1], "A");
+    }
+
+    #[test]
+    fn a_visit_across_midnight_goes_on_under_the_previous_days_id() {
+        // Yesterday's id `old` was last seen at 23:50; today's events at 00:05, 00:30 and 01:30.
+        let day = 1440 * MIN;
+        let got = assign_visits(
+            "new",
+            vec![known(day - 10 * MIN, "V", Some("old"))],
+            [(0, day + 5 * MIN), (1, day + 30 * MIN), (2, day + 90 * MIN)].into_iter(),
+        );
+        let continued = |i: usize| (got[i].1.id.as_str(), got[i].1.visitor.as_deref());
+        assert_eq!(continued(0), ("V", Some("old")));
+        // 40 minutes after 23:50 but 25 after 00:05: the same visit still.
+        assert_eq!(continued(1), ("V", Some("old")));
+        // An hour later: a new visit, under today's own id.
+        assert_ne!(continued(2).0, "V");
+        assert_eq!(continued(2).1, None);
     }
 }
