@@ -27,7 +27,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stack(data_dir):
-    s = Stack(data_dir, Ports.free(), parameters={"SignupEnabled": "true"})
+    s = Stack(data_dir, Ports.free(), parameters={"SignupEnabled": "true", "CookielessSites": "e2e-cookieless"})
     s.start()
     yield s
     s.stop()
@@ -98,6 +98,37 @@ def test_events_flow_through_the_queue_into_the_overview(stack, token):
     assert send(stack, {"events": batch["events"][:1]}).status_code == 202
     time.sleep(3)
     assert overview(stack, token, site=site)["events"] == 4
+
+
+def test_cookieless_visitors_through_the_stack(stack, token):
+    """Events without ids get daily salted visitor ids from the address and browser: the salt comes from
+    the salts table (DynamoDB Local) the template declares, and visits form by 30-minute gaps."""
+    site = f"e2e-cl-{uuid.uuid4().hex[:8]}"
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+    def post(body, ua=BROWSER_UA, query="?cookieless=1"):
+        return requests.post(f"{stack.url}/api/events{query}", data=json.dumps(body),
+                             headers={"Content-Type": "text/plain", "User-Agent": ua}, timeout=30)
+
+    # Two page views from one browser, one from another (all from this machine's address).
+    for path, ua in [("/a", BROWSER_UA), ("/b", BROWSER_UA), ("/a", firefox)]:
+        r = post({"event": "pageview", "site": site, "url": f"https://shop.test{path}"}, ua)
+        assert (r.status_code, r.json()["accepted"]) == (202, 1), r.text
+    # Without asking, on a site not configured for it: an id is still required.
+    r = post({"event": "pageview", "site": site}, query="")
+    assert r.status_code == 400 and "cookieless=1" in r.text, r.text
+    # A site configured for it (CookielessSites) needs no asking.
+    r = post({"event": "pageview", "site": "e2e-cookieless", "url": "https://c.test/"}, query="")
+    assert r.status_code == 202, r.text
+
+    wait_for(lambda: overview(stack, token, site=site)["pageviews"], 3)
+    totals = overview(stack, token, site=site)
+    assert (totals["visitors"], totals["visits"]) == (2, 2)
+    wait_for(lambda: overview(stack, token, site="e2e-cookieless")["visitors"], 1)
+    live = analytics(stack, token, "live", site=site).json()
+    assert live["visitors"] == 2
+    # Neither the address nor anything but the hashed id reaches the stored events.
+    assert "127.0.0.1" not in json.dumps(live)
 
 
 def analytics(stack, token, route, **params):

@@ -507,6 +507,29 @@ describe('ids', () => {
     expect(x.anonymous_id).toBe(pv.anonymous_id);
     expect(x.session_id).toBe(pv.session_id);
   });
+
+  it('cookieless, keeps nothing but the opt-out and asks the collector for the visitor id', () => {
+    const pulse = createPulse('shop', API, [['identify', 'u1']], true);
+    pulse.track('x');
+    pulse.flush();
+    const [pv, x] = fetched().flat();
+    expect(fetchMock.mock.calls[0][0]).toBe(API + '?cookieless=1');
+    for (const e of [pv, x]) {
+      expect(e.anonymous_id).toBeUndefined();
+      expect(e.session_id).toBeUndefined();
+      expect(e.event_id).toMatch(UUID_RE);
+    }
+    // identify() lasts for the page only.
+    expect(x.user_id).toBe('u1');
+    expect(localStorage.length).toBe(0);
+    pulse.optOut();
+    expect(localStorage.getItem(OPT_OUT_KEY)).toBe('1');
+    // An endpoint with a query of its own keeps it.
+    fetchMock.mockClear();
+    localStorage.clear();
+    createPulse('shop', API + '?k=1', [], true).flush();
+    expect(fetchMock.mock.calls[0][0]).toBe(API + '?k=1&cookieless=1');
+  });
 });
 
 describe('opt-out', () => {

@@ -7,6 +7,9 @@
 // script loaded), an opt-out (localStorage `pulse_optout=1`) that stops all sending, batching with retry and
 // backoff, an offline queue in localStorage (bounded, sent by the next page, the same event_id each time),
 // `text/plain` bodies (no CORS preflight) with fetch keepalive, sendBeacon on page hide.
+//
+// Cookieless (`data-cookieless`): nothing is kept in the browser but the opt-out; events go without
+// anonymous_id and session_id to `?cookieless=1`, and the collector derives a daily visitor id.
 
 import { EVENT_NAME, OPT_OUT_KEY, cleanUrl, clicked, pageKey, uuid, watchNavigation } from './core';
 
@@ -31,9 +34,9 @@ export interface PulseEvent {
   site: string;
   event_id: string;
   timestamp: string;
-  anonymous_id: string;
+  anonymous_id?: string;
   user_id?: string;
-  session_id: string;
+  session_id?: string;
   url: string;
   referrer?: string;
   title?: string;
@@ -57,20 +60,31 @@ export const MAX_RETRY_MS = 60000;
 /** A session ends after this long without an event. */
 export const SESSION_MS = 30 * 60 * 1000;
 
-export function createPulse(site: string, api: string, queued?: Iterable<ArrayLike<unknown>>): Pulse {
+export function createPulse(
+  site: string,
+  api: string,
+  queued?: Iterable<ArrayLike<unknown>>,
+  cookieless?: boolean,
+): Pulse {
   const memory: Record<string, string | null> = {};
+  // Cookieless, only the opt-out is kept in localStorage.
+  const local = (key: string) => {
+    if (cookieless && key != OPT_OUT_KEY) throw 0;
+    return localStorage;
+  };
+  if (cookieless) api += (api.includes('?') ? '&' : '?') + 'cookieless=1';
   // localStorage, or memory where it is blocked (privacy settings, sandboxed frames).
   const get = (key: string): string | null => {
     try {
-      return localStorage.getItem(key);
+      return local(key).getItem(key);
     } catch {
       return memory[key] ?? null;
     }
   };
   const set = (key: string, value: string | null) => {
     try {
-      if (value === null) localStorage.removeItem(key);
-      else localStorage.setItem(key, value);
+      if (value === null) local(key).removeItem(key);
+      else local(key).setItem(key, value);
     } catch {
       memory[key] = value;
     }
@@ -147,15 +161,15 @@ export function createPulse(site: string, api: string, queued?: Iterable<ArrayLi
     if (optedOut() || !EVENT_NAME.test(event)) return;
     const now = Date.now();
     let anonymousId = get(ANONYMOUS_ID_KEY);
-    if (!anonymousId) set(ANONYMOUS_ID_KEY, (anonymousId = uuid()));
+    if (!anonymousId && !cookieless) set(ANONYMOUS_ID_KEY, (anonymousId = uuid()));
     queue.push({
       event,
       site,
       event_id: uuid(),
       timestamp: new Date(now).toISOString(),
-      anonymous_id: anonymousId,
+      anonymous_id: anonymousId || undefined,
       user_id: get(USER_ID_KEY) || undefined,
-      session_id: session(now),
+      session_id: cookieless ? undefined : session(now),
       url: cleanUrl(location.href),
       referrer: cleanUrl(document.referrer) || undefined,
       title: document.title || undefined,

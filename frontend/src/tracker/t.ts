@@ -2,7 +2,8 @@
 //
 //   <script defer src="https://HOST/t.js" data-site="shop" data-api="https://HOST/api/events"></script>
 //
-// `data-site` defaults to "default", `data-api` to the script's own origin + /api/events. Then
+// `data-site` defaults to "default", `data-api` to the script's own origin + /api/events; `data-cookieless`
+// keeps nothing in the browser (the collector derives a daily visitor id, see script.ts). Then
 // `pulse.track(name, props)`, `pulse.identify(userId)`, `pulse.optOut()`, `pulse.optIn()`, `pulse.flush()`,
 // or the same as `pulse('track', name, props)`. Calls made before the script loaded, on the stub
 //
@@ -30,6 +31,7 @@ if (!stub?.track) {
     script?.dataset.site || 'default',
     script?.dataset.api || new URL('/api/events', script?.src || location.href).href,
     stub?.q,
+    script?.dataset.cookieless != null,
   );
   window.pulse = Object.assign(
     (name: keyof Pulse, a?: unknown, b?: unknown) => (pulse[name] as Method)(a, b),
