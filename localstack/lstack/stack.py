@@ -55,13 +55,15 @@ LOCAL_PARAMETERS = {"AdminUsername": "admin", "AdminEmail": "admin@example.com",
 
 class Stack:
     def __init__(self, data_dir: Path, ports: Ports, *, template_path: Path = REPO_DIR / "template.yaml",
-                 static_dir: Path = REPO_DIR / "frontend" / "dist", parameters: dict[str, str] | None = None) -> None:
+                 static_dir: Path = REPO_DIR / "frontend" / "dist", parameters: dict[str, str] | None = None,
+                 release: bool = False) -> None:
         self.data_dir = data_dir.resolve()
         self.run_dir = self.data_dir / "run"
         self.ports = ports
         self.static_dir = static_dir
         self.template_path = template_path
         self.parameters = parameters or {}  # template parameters to override, e.g. SignupEnabled
+        self.release = release  # the functions built with optimizations (benchmarks)
         self._services: list[services.Running] = []
         self._watch: subprocess.Popen | None = None
         self._server = None
@@ -154,6 +156,8 @@ class Stack:
         venv_bin = REPO_DIR / ".local" / "venv" / "bin"
         full_env = dict(os.environ, **env, PATH=f"{venv_bin}:{os.environ.get('PATH', '')}")
         argv = ["cargo", "lambda", "watch", "-A", HOST, "-P", str(self.ports.lambdas), "--ignore-changes"]
+        if self.release:
+            argv.append("--release")
         self._watch = subprocess.Popen(argv, cwd=REPO_DIR, env=full_env, stdin=subprocess.DEVNULL,
                                        stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
                                        start_new_session=True)
@@ -284,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--free-ports", action="store_true", help="every service on a free port (the front too, "
                                                                 "unless --port is given)")
     ap.add_argument("--signup", action="store_true", help="let anyone sign up as a viewer (SignupEnabled=true)")
+    ap.add_argument("--release", action="store_true", help="build the functions with optimizations (slower to "
+                                                           "start, as fast as deployed code; for benchmarks)")
     ap.add_argument("--demo", nargs="?", type=int, const=DEMO_EVENTS, default=None, metavar="EVENTS",
                     help=f"load sample data once into this data directory (default {DEMO_EVENTS:,} events, "
                          "180 days up to now, sites demo and shop)")
@@ -292,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     ports = Ports.free() if args.free_ports else Ports()
     if not args.free_ports or "--port" in (argv or sys.argv):
         ports.front = args.port
-    stack = Stack(args.data_dir, ports, parameters={"SignupEnabled": "true"} if args.signup else None)
+    stack = Stack(args.data_dir, ports, parameters={"SignupEnabled": "true"} if args.signup else None,
+                  release=args.release)
     # Ctrl-C and SIGTERM both stop everything (SIGINT explicitly: a shell may start us with it ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)

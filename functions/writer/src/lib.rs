@@ -1,6 +1,7 @@
 //! The writer: a batch of Kinesis records in, ClickHouse inserts out, and nothing dropped silently.
 //!
-//! - Each record is unpacked (`shared::envelope`: packed records, and the bare events of before).
+//! - Each record is unpacked (`shared::envelope`: packed records, and the bare events of before)
+//!   while the INSERT takes the rows decoded so far, so ClickHouse works while the rest is decoded.
 //! - The events are stored in one INSERT. When ClickHouse cannot be reached or fails (connection,
 //!   5xx, timeout), every record is reported in `batchItemFailures`, so Lambda retries the batch (the
 //!   template says: until it lands, for up to 6 days) instead of moving past it; nothing is
@@ -40,11 +41,14 @@ pub trait Store: Sync {
         &self,
         ids: Vec<Uuid>,
     ) -> impl Future<Output = Result<HashSet<Uuid>, StoreError>> + Send + 'static;
-    /// Stores the events whose id is not stored yet, given the ids that are.
-    fn store_new(
+    /// Stores the events `decode` appends to `events` (one record a call, false after the last)
+    /// whose id is neither in the `lookup`'s answer nor repeated, inserting while decoding; decodes
+    /// everything whatever happens.
+    fn store_decoding(
         &self,
-        events: &[EventRecord],
-        stored: &HashSet<Uuid>,
+        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
+        events: &mut Vec<EventRecord>,
+        decode: impl FnMut(&mut Vec<EventRecord>) -> bool + Send,
     ) -> impl Future<Output = Result<(), InsertError>> + Send;
     /// Stores the events whose id is not stored yet.
     fn store(&self, events: &[EventRecord])
@@ -59,12 +63,13 @@ impl Store for ClickHouse {
         let store = self.clone();
         async move { store.stored_ids(&ids).await }
     }
-    fn store_new(
+    fn store_decoding(
         &self,
-        events: &[EventRecord],
-        stored: &HashSet<Uuid>,
+        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
+        events: &mut Vec<EventRecord>,
+        decode: impl FnMut(&mut Vec<EventRecord>) -> bool + Send,
     ) -> impl Future<Output = Result<(), InsertError>> + Send {
-        self.insert_new(events, stored)
+        self.insert_decoding(lookup, events, decode)
     }
     fn store(
         &self,
@@ -107,33 +112,41 @@ pub async fn process<S: Store, D: DeadLetterSink>(
         records: records.len(),
         ..BatchMetrics::default()
     };
-    // The duplicate check runs in ClickHouse while the events are decoded here.
+    // The duplicate check runs in ClickHouse while the first events are decoded here.
     let mut ids = Vec::new();
     for record in records {
         envelope::scan_ids(&record.kinesis.data, &mut ids);
     }
     let lookup = tokio::spawn(store.stored(ids));
-    let unpacked = unpack_all(records);
-    metrics.events = unpacked.events.len();
-    let mut problems = unpacked.problems;
+    let mut unpacked = Unpacked::with_capacity(records.len());
+    let mut events = Vec::with_capacity(records.len());
+    let mut next = records.iter();
+    let first = store
+        .store_decoding(lookup, &mut events, |events| match next.next() {
+            Some(record) => {
+                unpacked.add(record, events);
+                true
+            }
+            None => false,
+        })
+        .await;
+    metrics.events = events.len();
+    let mut problems = std::mem::take(&mut unpacked.problems);
 
     let mut response = KinesisEventResponse::default();
-    let stored = match lookup.await {
-        Ok(result) => result,
-        Err(join) => Err(StoreError::Backend(format!(
-            "the duplicate check failed: {join}"
-        ))),
-    };
-    let result = match stored {
-        Ok(stored) => store_all(store, &unpacked.events, Some(&stored)).await,
-        Err(err) => Err(err),
+    let result = match first {
+        Ok(()) => Ok(Vec::new()),
+        Err(InsertError::Unavailable(err)) => Err(err),
+        // Some event is refused: find which, by halves.
+        Err(InsertError::Refused(why)) if events.len() == 1 => Ok(vec![(0, why)]),
+        Err(InsertError::Refused(_)) => store_all(store, &events, true).await,
     };
     match result {
         Ok(refused) => {
             metrics.refused_events = refused.len();
             for (i, why) in refused {
                 let record = unpacked.origin[i];
-                let event = &unpacked.events[i];
+                let event = &events[i];
                 problems[record].push(format!(
                     "event {} ({}) refused by ClickHouse: {why}",
                     i - unpacked.starts[record],
@@ -200,57 +213,59 @@ pub async fn process<S: Store, D: DeadLetterSink>(
     (response, metrics)
 }
 
-/// Every event of the batch, where each came from, and what could not be read, by record.
+/// Where each decoded event came from, and what could not be read, by record.
+#[derive(Default)]
 pub(crate) struct Unpacked {
-    pub events: Vec<EventRecord>,
     /// The record of each event.
     pub origin: Vec<usize>,
-    /// The index in `events` of each record's first event.
+    /// The index among the events of each record's first event.
     pub starts: Vec<usize>,
     pub problems: Vec<Vec<String>>,
 }
 
-pub(crate) fn unpack_all(records: &[KinesisEventRecord]) -> Unpacked {
-    let mut out = Unpacked {
-        events: Vec::with_capacity(records.len()),
-        origin: Vec::with_capacity(records.len()),
-        starts: Vec::with_capacity(records.len()),
-        problems: vec![Vec::new(); records.len()],
-    };
-    for (i, record) in records.iter().enumerate() {
-        out.starts.push(out.events.len());
-        match envelope::unpack_into(&record.kinesis.data, &mut out.events) {
-            Ok(bad) => out.problems[i].extend(bad.iter().map(|b| format!("not decodable: {b}"))),
-            Err(err) => out.problems[i].push(format!("not decodable: {err}")),
+impl Unpacked {
+    fn with_capacity(records: usize) -> Self {
+        Self {
+            origin: Vec::with_capacity(records),
+            starts: Vec::with_capacity(records),
+            problems: Vec::with_capacity(records),
         }
-        out.origin.resize(out.events.len(), i);
     }
-    out
+
+    /// Decodes the next record's events into `events`.
+    fn add(&mut self, record: &KinesisEventRecord, events: &mut Vec<EventRecord>) {
+        let i = self.starts.len();
+        self.starts.push(events.len());
+        let problems = match envelope::unpack_into(&record.kinesis.data, events) {
+            Ok(bad) => bad.iter().map(|b| format!("not decodable: {b}")).collect(),
+            Err(err) => vec![format!("not decodable: {err}")],
+        };
+        self.problems.push(problems);
+        self.origin.resize(events.len(), i);
+    }
 }
 
 /// Stores `events`; when ClickHouse refuses the data, halves are tried until the refused events are
 /// found, and the others stored. Returns the refused ones (index, why); an error when ClickHouse is
-/// unavailable.
-///
-/// `stored`: the ids found stored already, when the caller looked them up; used for the first
-/// attempt only (after a half is stored, the others' check must see it).
+/// unavailable. `refused_whole`: the whole was tried and refused already (start with the halves).
 pub(crate) async fn store_all<S: Store>(
     store: &S,
     events: &[EventRecord],
-    mut stored: Option<&HashSet<Uuid>>,
+    refused_whole: bool,
 ) -> Result<Vec<(usize, String)>, StoreError> {
     let mut refused = Vec::new();
     // Ranges still to store, the next one last; earlier events are stored first.
-    let mut todo = vec![(0, events.len())];
+    let n = events.len();
+    let mut todo = if refused_whole && n > 1 {
+        vec![(n / 2, n), (0, n / 2)]
+    } else {
+        vec![(0, n)]
+    };
     while let Some((lo, hi)) = todo.pop() {
         if lo == hi {
             continue;
         }
-        let attempt = match stored.take() {
-            Some(known) => store.store_new(&events[lo..hi], known).await,
-            None => store.store(&events[lo..hi]).await,
-        };
-        match attempt {
+        match store.store(&events[lo..hi]).await {
             Ok(()) => {}
             Err(InsertError::Unavailable(err)) => return Err(err),
             Err(InsertError::Refused(why)) if hi - lo == 1 => refused.push((lo, why)),

@@ -70,7 +70,7 @@ pub async fn replay<S: Store>(store: &S, letters: &S3DeadLetters, opts: &Options
             Err(err) => vec![format!("not decodable: {err}")],
         };
         if !opts.dry_run && !events.is_empty() {
-            match store_all(store, &events, None).await {
+            match store_all(store, &events, false).await {
                 Ok(refused) => problems.extend(refused.into_iter().map(|(i, why)| {
                     format!(
                         "event {i} ({}) refused by ClickHouse: {why}",

@@ -483,3 +483,67 @@ async fn every_published_event_is_stored_through_kinesis() {
     want.sort();
     assert_eq!(stored_ids(&cfg).await, want);
 }
+
+/// Decoding while inserting keeps every rule of the insert: stored ids and repeats are skipped, a
+/// session-less event continues its visitor's stored visit, and a cookieless one the visit of its
+/// previous day's id across midnight.
+#[tokio::test]
+async fn a_streamed_batch_skips_duplicates_and_continues_visits() {
+    let (store, cfg) = clickhouse().await;
+    let (letters, _) = bucket().await;
+    let at = |e: &mut EventRecord, t: OffsetDateTime| e.timestamp = t;
+    let sessionless = |i: u32, visitor: &str, t: OffsetDateTime, previous: &str| {
+        let mut e = event(i, visitor, "pageview");
+        e.session_id.clear();
+        e.previous_visitor = previous.into();
+        at(&mut e, t);
+        e
+    };
+    let midnight = datetime!(2026-11-21 00:00 UTC);
+    // Stored first: event 1, a session-less visit of `s` at 23:40 and one of `cl_old` at 23:50.
+    let first = [
+        event(1, "v", "click"),
+        sessionless(2, "s", midnight - time::Duration::minutes(20), ""),
+        sessionless(3, "cl_old", midnight - time::Duration::minutes(10), ""),
+    ];
+    let (response, _) = writer::process(&store, &letters, &batch(&packed(&first), 0)).await;
+    assert!(failures(&response).is_empty());
+
+    // Then: event 1 again, event 4 twice (in two records), `s` at 00:05 and `cl_new` at 00:10.
+    let fourth = event(4, "v", "click");
+    let mut records = packed(&[first[0].clone(), fourth.clone()]);
+    records.extend(packed(&[fourth]));
+    records.extend(packed(&[
+        sessionless(5, "s", midnight + time::Duration::minutes(5), ""),
+        sessionless(
+            6,
+            "cl_new",
+            midnight + time::Duration::minutes(10),
+            "cl_old",
+        ),
+    ]));
+    let (response, metrics) = writer::process(&store, &letters, &batch(&records, 10)).await;
+    assert!(failures(&response).is_empty());
+    assert_eq!((metrics.events, metrics.dead_letters), (5, 0));
+
+    #[derive(clickhouse::Row, serde::Deserialize)]
+    struct Stored {
+        visitor: String,
+        visit_id: String,
+    }
+    let rows: Vec<Stored> = raw_client(&cfg)
+        .query("SELECT visitor, visit_id FROM raw_events WHERE session_id = '' ORDER BY timestamp")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(stored_ids(&cfg).await.len(), 6, "1-6 once each");
+    let seen: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.visitor.as_str(), r.visit_id.as_str()))
+        .collect();
+    // 23:40 s, 23:50 cl_old, 00:05 s (its visit goes on), 00:10 cl_old's visit under cl_old.
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[2], seen[0]);
+    assert_eq!(seen[3], seen[1]);
+    assert_eq!(seen[3].0, "cl_old");
+}

@@ -203,6 +203,103 @@ impl ClickHouse {
     }
 }
 
+impl ClickHouse {
+    /// [`Self::insert_new`] for events decoded while they are inserted: `decode` appends the next
+    /// record's events to `events` and says whether more follow. Rows go into the INSERT as they are
+    /// decoded, so ClickHouse takes them in while the rest is decoded; the decoding starts before the
+    /// duplicate check (`lookup`) answers, and its rows wait for that answer. Session-less events are
+    /// written last, once their visits are derived. Everything is decoded whatever happens, so that
+    /// the caller has every event to retry or dead-letter.
+    pub async fn insert_decoding(
+        &self,
+        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
+        events: &mut Vec<EventRecord>,
+        mut decode: impl FnMut(&mut Vec<EventRecord>) -> bool,
+    ) -> Result<(), InsertError> {
+        let result = self.stream_rows(lookup, events, &mut decode).await;
+        while decode(events) {}
+        result
+    }
+
+    async fn stream_rows(
+        &self,
+        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
+        events: &mut Vec<EventRecord>,
+        decode: &mut impl FnMut(&mut Vec<EventRecord>) -> bool,
+    ) -> Result<(), InsertError> {
+        let mut lookup = Some(lookup);
+        let mut stored = None;
+        let mut seen = HashSet::with_capacity(events.capacity());
+        // events[..handled] are written or set aside; `later`: the fresh session-less ones.
+        let (mut handled, mut later) = (0, Vec::new());
+        let mut insert = None;
+        let mut more = true;
+        while more {
+            more = decode(events);
+            if stored.is_none() {
+                match lookup.take_if(|l| !more || l.is_finished()) {
+                    Some(l) => {
+                        stored = Some(l.await.map_err(|e| {
+                            StoreError::Backend(format!("the duplicate check failed: {e}"))
+                        })??)
+                    }
+                    None => continue,
+                }
+            }
+            let known = stored.as_ref().expect("looked up");
+            for (i, e) in events.iter().enumerate().skip(handled) {
+                if known.contains(&e.event_id) || !seen.insert(e.event_id) {
+                    continue;
+                }
+                if e.session_id.is_empty() {
+                    later.push(i);
+                    continue;
+                }
+                let rows = match &mut insert {
+                    Some(rows) => rows,
+                    None => insert.insert(
+                        self.client
+                            .insert::<EventRow<'static>>(EVENTS_TABLE)
+                            .await
+                            .map_err(insert_error)?,
+                    ),
+                };
+                rows.write(&EventRow::new(e, &e.session_id))
+                    .await
+                    .map_err(insert_error)?;
+            }
+            handled = events.len();
+        }
+        let sessionless: Vec<&EventRecord> = later.iter().map(|&i| &events[i]).collect();
+        if !sessionless.is_empty() {
+            let visits = self.derive_visits(&sessionless).await?;
+            let rows = match &mut insert {
+                Some(rows) => rows,
+                None => insert.insert(
+                    self.client
+                        .insert::<EventRow<'static>>(EVENTS_TABLE)
+                        .await
+                        .map_err(insert_error)?,
+                ),
+            };
+            for (k, e) in sessionless.iter().enumerate() {
+                let visit = &visits[&k];
+                rows.write(&EventRow::continuing(
+                    e,
+                    &visit.id,
+                    visit.visitor.as_deref(),
+                ))
+                .await
+                .map_err(insert_error)?;
+            }
+        }
+        match insert {
+            Some(rows) => rows.end().await.map_err(insert_error),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Row, Deserialize)]
 struct StoredId {
     #[serde(with = "clickhouse::serde::uuid")]
