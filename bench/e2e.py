@@ -64,7 +64,7 @@ class Client:
                             {"Content-Type": "text/plain", "User-Agent": UA})
 
     def count(self, site: str) -> int:
-        status, body = self.request("GET", f"/api/analytics/overview?site={site}&from=2000-01-01")
+        status, body = self.request("GET", f"/api/analytics/overview?site={site}")
         assert status == 200, body
         return json.loads(body)["events"]
 

@@ -68,26 +68,24 @@ export function createPulse(
 ): Pulse {
   const memory: Record<string, string | null> = {};
   // Cookieless, only the opt-out is kept in localStorage.
-  const local = (key: string) => {
-    if (cookieless && key != OPT_OUT_KEY) throw 0;
-    return localStorage;
-  };
+  const kept = (key: string) => !cookieless || key == OPT_OUT_KEY;
   if (cookieless) api += (api.includes('?') ? '&' : '?') + 'cookieless=1';
   // localStorage, or memory where it is blocked (privacy settings, sandboxed frames).
   const get = (key: string): string | null => {
     try {
-      return local(key).getItem(key);
+      if (kept(key)) return localStorage.getItem(key);
     } catch {
-      return memory[key] ?? null;
+      // blocked: memory
     }
+    return memory[key] ?? null;
   };
   const set = (key: string, value: string | null) => {
     try {
-      if (value === null) local(key).removeItem(key);
-      else local(key).setItem(key, value);
+      if (kept(key)) return value === null ? localStorage.removeItem(key) : localStorage.setItem(key, value);
     } catch {
-      memory[key] = value;
+      // blocked: memory
     }
+    memory[key] = value;
   };
   const optedOut = () => get(OPT_OUT_KEY) == '1';
   const stored = (): PulseEvent[] => {
