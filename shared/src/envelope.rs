@@ -208,58 +208,6 @@ pub fn unpack(data: &[u8]) -> Result<(Vec<EventRecord>, Vec<BadEvent>), DecodeEr
     Ok((events, bad))
 }
 
-/// The event ids a record holds, cheaply (the collector writes `event_id` first; other lines are
-/// parsed for it alone), so that the duplicate check can run while the events are decoded. Best
-/// effort: what cannot be read here is reported by [`unpack_into`].
-pub fn scan_ids(data: &[u8], out: &mut Vec<Uuid>) {
-    #[derive(Deserialize)]
-    struct IdOnly {
-        event_id: Uuid,
-    }
-    let id_of = |line: &[u8]| -> Option<Uuid> {
-        const PREFIX: &[u8] = br#"{"event_id":""#;
-        if let Some(rest) = line.strip_prefix(PREFIX) {
-            if rest.get(36) == Some(&b'"') {
-                if let Ok(id) = Uuid::try_parse_ascii(&rest[..36]) {
-                    return Some(id);
-                }
-            }
-        }
-        serde_json::from_slice::<IdOnly>(line)
-            .ok()
-            .map(|e| e.event_id)
-    };
-    match data.first() {
-        Some(&b) if b == MAGIC[0] => {}
-        Some(_) => {
-            out.extend(id_of(data));
-            return;
-        }
-        None => return,
-    }
-    if data.len() < HEADER_BYTES || data[1] != MAGIC[1] || data[2] != VERSION {
-        return;
-    }
-    let mut lines = |body: &[u8]| {
-        out.extend(body.split(|&b| b == b'\n').filter_map(|line| {
-            if line.is_empty() {
-                None
-            } else {
-                id_of(line)
-            }
-        }))
-    };
-    match data[3] {
-        0 => lines(&data[HEADER_BYTES..]),
-        1 => {
-            if let Ok(raw) = lz4_body(&data[HEADER_BYTES..]) {
-                lines(&raw);
-            }
-        }
-        _ => {}
-    }
-}
-
 fn lz4_body(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let (len, block) = body.split_at_checked(4).ok_or(DecodeError::Truncated)?;
     let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
@@ -583,25 +531,6 @@ mod tests {
             unpack_into(&r.data, &mut back).unwrap();
         }
         assert_eq!(back, big);
-    }
-
-    #[test]
-    fn ids_are_scanned_without_decoding() {
-        let events: Vec<_> = (0..25).map(|i| event(i, "a")).collect();
-        let mut ids = Vec::new();
-        for r in pack(&events).unwrap() {
-            scan_ids(&r.data, &mut ids);
-        }
-        scan_ids(&serde_json::to_vec(&event(99, "b")).unwrap(), &mut ids);
-        scan_ids(
-            br#"{"site":"x","event_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}"#,
-            &mut ids,
-        );
-        scan_ids(b"garbage", &mut ids);
-        let mut want: Vec<_> = events.iter().map(|e| e.event_id).collect();
-        want.push(event(99, "b").event_id);
-        want.push(Uuid::parse_str("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap());
-        assert_eq!(ids, want);
     }
 
     #[test]

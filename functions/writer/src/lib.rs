@@ -18,7 +18,6 @@ pub mod metrics;
 pub mod replay;
 pub mod schema;
 
-use std::collections::HashSet;
 use std::future::Future;
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
@@ -29,24 +28,16 @@ use shared::envelope;
 use shared::event::EventRecord;
 use shared::StoreError;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::metrics::BatchMetrics;
 
 /// Where events are stored; says whether a failure was the data's or the service's.
 pub trait Store: Sync {
-    /// Which of `ids` are stored already; a future of its own, so that it can run while the batch
-    /// is decoded.
-    fn stored(
-        &self,
-        ids: Vec<Uuid>,
-    ) -> impl Future<Output = Result<HashSet<Uuid>, StoreError>> + Send + 'static;
     /// Stores the events `decode` appends to `events` (one record a call, false after the last)
-    /// whose id is neither in the `lookup`'s answer nor repeated, inserting while decoding; decodes
-    /// everything whatever happens.
+    /// whose id is neither stored nor repeated, inserting while decoding; decodes everything
+    /// whatever happens.
     fn store_decoding(
         &self,
-        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
         events: &mut Vec<EventRecord>,
         decode: impl FnMut(&mut Vec<EventRecord>) -> bool + Send,
     ) -> impl Future<Output = Result<(), InsertError>> + Send;
@@ -56,20 +47,12 @@ pub trait Store: Sync {
 }
 
 impl Store for ClickHouse {
-    fn stored(
-        &self,
-        ids: Vec<Uuid>,
-    ) -> impl Future<Output = Result<HashSet<Uuid>, StoreError>> + Send + 'static {
-        let store = self.clone();
-        async move { store.stored_ids(&ids).await }
-    }
     fn store_decoding(
         &self,
-        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
         events: &mut Vec<EventRecord>,
         decode: impl FnMut(&mut Vec<EventRecord>) -> bool + Send,
     ) -> impl Future<Output = Result<(), InsertError>> + Send {
-        self.insert_decoding(lookup, events, decode)
+        self.insert_decoding(events, decode)
     }
     fn store(
         &self,
@@ -112,17 +95,11 @@ pub async fn process<S: Store, D: DeadLetterSink>(
         records: records.len(),
         ..BatchMetrics::default()
     };
-    // The duplicate check runs in ClickHouse while the first events are decoded here.
-    let mut ids = Vec::new();
-    for record in records {
-        envelope::scan_ids(&record.kinesis.data, &mut ids);
-    }
-    let lookup = tokio::spawn(store.stored(ids));
     let mut unpacked = Unpacked::with_capacity(records.len());
     let mut events = Vec::with_capacity(records.len());
     let mut next = records.iter();
     let first = store
-        .store_decoding(lookup, &mut events, |events| match next.next() {
+        .store_decoding(&mut events, |events| match next.next() {
             Some(record) => {
                 unpacked.add(record, events);
                 true

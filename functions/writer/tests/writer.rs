@@ -546,4 +546,17 @@ async fn a_streamed_batch_skips_duplicates_and_continues_visits() {
     assert_eq!(seen[2], seen[0]);
     assert_eq!(seen[3], seen[1]);
     assert_eq!(seen[3].0, "cl_old");
+
+    // A batch of several duplicate checks (one per 2,048 events): a stored event in the last one, and
+    // a repeat, are still found.
+    let many: Vec<EventRecord> = (0..5_000)
+        .map(|i| event(100 + i, &format!("m{}", i % 700), "click"))
+        .collect();
+    let mut late = many.clone();
+    late.push(first[0].clone());
+    late.push(many[10].clone());
+    let (response, metrics) = writer::process(&store, &letters, &batch(&packed(&late), 100)).await;
+    assert!(failures(&response).is_empty());
+    assert_eq!(metrics.events, 5_002);
+    assert_eq!(stored_ids(&cfg).await.len(), 6 + 5_000);
 }

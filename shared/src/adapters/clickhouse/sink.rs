@@ -11,7 +11,7 @@
 //! (`previous_visitor`) and falls within 30 minutes of that id's last visit continues that visit under
 //! that id, so a visit across midnight stays one visit of one visitor.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
@@ -203,84 +203,86 @@ impl ClickHouse {
     }
 }
 
+/// Events a duplicate check asks about at once while a batch streams: small enough that the first
+/// answer comes soon, large enough that the queries cost little.
+const STREAM_LOOKUP_EVENTS: usize = 2048;
+
 impl ClickHouse {
     /// [`Self::insert_new`] for events decoded while they are inserted: `decode` appends the next
-    /// record's events to `events` and says whether more follow. Rows go into the INSERT as they are
-    /// decoded, so ClickHouse takes them in while the rest is decoded; the decoding starts before the
-    /// duplicate check (`lookup`) answers, and its rows wait for that answer. Session-less events are
-    /// written last, once their visits are derived. Everything is decoded whatever happens, so that
-    /// the caller has every event to retry or dead-letter.
+    /// record's events to `events` and says whether more follow. Each 2,048 decoded events get their
+    /// duplicate check at once, answered while the next ones are decoded; their rows go into the
+    /// INSERT as soon as the answer is in, so ClickHouse takes rows in while the rest is decoded.
+    /// Session-less events are written last, once their visits are derived. Everything is decoded
+    /// whatever happens, so that the caller has every event to retry or dead-letter.
     pub async fn insert_decoding(
         &self,
-        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
         events: &mut Vec<EventRecord>,
         mut decode: impl FnMut(&mut Vec<EventRecord>) -> bool,
     ) -> Result<(), InsertError> {
-        let result = self.stream_rows(lookup, events, &mut decode).await;
+        let result = self.stream_rows(events, &mut decode).await;
         while decode(events) {}
         result
     }
 
     async fn stream_rows(
         &self,
-        lookup: tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>,
         events: &mut Vec<EventRecord>,
         decode: &mut impl FnMut(&mut Vec<EventRecord>) -> bool,
     ) -> Result<(), InsertError> {
-        let mut lookup = Some(lookup);
-        let mut stored = None;
+        type Lookup = tokio::task::JoinHandle<Result<HashSet<Uuid>, StoreError>>;
+        // Duplicate checks in flight, in order: (the end of the events they cover, the answer).
+        let mut pending: VecDeque<(usize, Lookup)> = VecDeque::new();
+        let mut stored = HashSet::new();
         let mut seen = HashSet::with_capacity(events.capacity());
-        // events[..handled] are written or set aside; `later`: the fresh session-less ones.
-        let (mut handled, mut later) = (0, Vec::new());
+        // events[..asked] have a check; events[..handled] are written or set aside (`later`).
+        let (mut asked, mut handled, mut later) = (0, 0, Vec::new());
         let mut insert = None;
         let mut more = true;
-        while more {
-            more = decode(events);
-            if stored.is_none() {
-                match lookup.take_if(|l| !more || l.is_finished()) {
-                    Some(l) => {
-                        stored = Some(l.await.map_err(|e| {
-                            StoreError::Backend(format!("the duplicate check failed: {e}"))
-                        })??)
+        while more || !pending.is_empty() {
+            if more {
+                more = decode(events);
+                if events.len() - asked >= STREAM_LOOKUP_EVENTS || (!more && events.len() > asked) {
+                    let ids: Vec<Uuid> = events[asked..].iter().map(|e| e.event_id).collect();
+                    let store = self.clone();
+                    let lookup = tokio::spawn(async move { store.stored_ids(&ids).await });
+                    pending.push_back((events.len(), lookup));
+                    asked = events.len();
+                }
+            }
+            // The answers that are in (every one, once all is decoded), in order.
+            while pending
+                .front()
+                .is_some_and(|(_, lookup)| !more || lookup.is_finished())
+            {
+                let (end, lookup) = pending.pop_front().expect("a front");
+                stored.extend(lookup.await.map_err(|e| {
+                    StoreError::Backend(format!("the duplicate check failed: {e}"))
+                })??);
+                for (i, e) in events.iter().enumerate().take(end).skip(handled) {
+                    if stored.contains(&e.event_id) || !seen.insert(e.event_id) {
+                        continue;
                     }
-                    None => continue,
+                    if e.session_id.is_empty() {
+                        later.push(i);
+                        continue;
+                    }
+                    let rows = match &mut insert {
+                        Some(rows) => rows,
+                        None => insert.insert(self.open_insert().await?),
+                    };
+                    rows.write(&EventRow::new(e, &e.session_id))
+                        .await
+                        .map_err(insert_error)?;
                 }
+                handled = end;
             }
-            let known = stored.as_ref().expect("looked up");
-            for (i, e) in events.iter().enumerate().skip(handled) {
-                if known.contains(&e.event_id) || !seen.insert(e.event_id) {
-                    continue;
-                }
-                if e.session_id.is_empty() {
-                    later.push(i);
-                    continue;
-                }
-                let rows = match &mut insert {
-                    Some(rows) => rows,
-                    None => insert.insert(
-                        self.client
-                            .insert::<EventRow<'static>>(EVENTS_TABLE)
-                            .await
-                            .map_err(insert_error)?,
-                    ),
-                };
-                rows.write(&EventRow::new(e, &e.session_id))
-                    .await
-                    .map_err(insert_error)?;
-            }
-            handled = events.len();
         }
         let sessionless: Vec<&EventRecord> = later.iter().map(|&i| &events[i]).collect();
         if !sessionless.is_empty() {
             let visits = self.derive_visits(&sessionless).await?;
             let rows = match &mut insert {
                 Some(rows) => rows,
-                None => insert.insert(
-                    self.client
-                        .insert::<EventRow<'static>>(EVENTS_TABLE)
-                        .await
-                        .map_err(insert_error)?,
-                ),
+                None => insert.insert(self.open_insert().await?),
             };
             for (k, e) in sessionless.iter().enumerate() {
                 let visit = &visits[&k];
@@ -297,6 +299,15 @@ impl ClickHouse {
             Some(rows) => rows.end().await.map_err(insert_error),
             None => Ok(()),
         }
+    }
+
+    async fn open_insert(
+        &self,
+    ) -> Result<clickhouse::insert::Insert<EventRow<'static>>, InsertError> {
+        self.client
+            .insert::<EventRow<'static>>(EVENTS_TABLE)
+            .await
+            .map_err(insert_error)
     }
 }
 
