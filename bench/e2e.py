@@ -127,6 +127,17 @@ def main() -> int:
         totals = {"requests": 0, "accepted": 0, "errors": 0}
         latencies: list[float] = []
         request_ms: list[float] = []
+        failures: list[BaseException] = []
+
+        def guarded(fn):
+            # A thread's failure stops the run and is reported, not lost with the thread.
+            def run() -> None:
+                try:
+                    fn()
+                except BaseException as e:  # noqa: BLE001
+                    failures.append(e)
+                    stop.set()
+            return run
 
         def load() -> None:
             c = Client(port)
@@ -157,18 +168,21 @@ def main() -> int:
                 latencies.append(time.monotonic() - t0)
                 time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
 
-        workers = [threading.Thread(target=load, daemon=True) for _ in range(concurrency)]
-        prober = threading.Thread(target=probe, daemon=True)
+        workers = [threading.Thread(target=guarded(load), daemon=True) for _ in range(concurrency)]
+        prober = threading.Thread(target=guarded(probe), daemon=True)
         start = time.monotonic()
         for w in workers:
             w.start()
         prober.start()
-        time.sleep(seconds)
+        stop.wait(seconds)
         stop.set()
         for w in workers:
             w.join()
         sent_s = time.monotonic() - start
         prober.join()
+        if failures or not latencies:
+            print(f"the run failed: {failures[0] if failures else 'no probe came back'}", file=sys.stderr)
+            return 1
         # Until everything accepted is stored.
         reader = Client(port, token)
         while reader.count(site) < totals["accepted"]:

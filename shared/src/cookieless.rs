@@ -19,6 +19,11 @@ pub const SALT_BYTES: usize = 16;
 /// How long a salt is kept: its own day and the next (for visits that cross midnight).
 pub const SALT_LIFETIME_HOURS: i64 = 48;
 
+/// How long after UTC midnight an event also carries its client's id under the previous day's salt,
+/// so that a visit begun before midnight goes on under it. Only then: the pair links a client's ids
+/// of two days, and it travels in the queue.
+pub const CONTINUATION_HOURS: i64 = 2;
+
 /// Cookieless visitor ids start with this, so they never collide with a tracker's ids.
 pub const PREFIX: &str = "cl_";
 
@@ -66,18 +71,22 @@ pub fn visitor_id(salt: &Salt, site: &str, address: &str, user_agent: &str) -> S
     format!("{PREFIX}{hash:032x}")
 }
 
-/// Today's visitor id and, while the previous day's salt exists, the id the same client had under
-/// it: a visit that began before midnight continues under that one (the writer looks it up).
+/// Today's visitor id and, in the first hours of the day while the previous day's salt exists, the id
+/// the same client had under it: a visit that began before midnight continues under that one (the
+/// writer looks it up).
 pub fn visitor_ids(
     salts: &DailySalts,
+    now: OffsetDateTime,
     site: &str,
     address: &str,
     user_agent: &str,
 ) -> (String, Option<String>) {
     let today = visitor_id(&salts.today, site, address, user_agent);
+    let since_midnight = now.to_offset(time::UtcOffset::UTC) - salts.day.midnight().assume_utc();
     let before = salts
         .yesterday
         .as_ref()
+        .filter(|_| since_midnight < time::Duration::hours(CONTINUATION_HOURS))
         .map(|s| visitor_id(s, site, address, user_agent));
     (today, before)
 }
@@ -118,7 +127,8 @@ impl Sites {
 #[derive(Clone)]
 pub struct CookielessClient {
     pub salts: DailySalts,
-    pub address: String,
+    /// None when the deployment cannot tell it (then no cookieless id can be made).
+    pub address: Option<String>,
     pub user_agent: String,
     /// The request asked for cookieless ids (for every site it sends events of).
     pub requested: bool,
@@ -140,9 +150,17 @@ impl CookielessClient {
         self.requested || self.sites.contains(site)
     }
 
-    /// Today's id of this client on `site`, and the previous day's (see [`visitor_ids`]).
-    pub fn ids(&self, site: &str) -> (String, Option<String>) {
-        visitor_ids(&self.salts, site, &self.address, &self.user_agent)
+    /// Today's id of this client on `site`, and the previous day's (see [`visitor_ids`]); None
+    /// without an address.
+    pub fn ids(&self, site: &str, now: OffsetDateTime) -> Option<(String, Option<String>)> {
+        let address = self.address.as_deref()?;
+        Some(visitor_ids(
+            &self.salts,
+            now,
+            site,
+            address,
+            &self.user_agent,
+        ))
     }
 }
 
@@ -193,22 +211,32 @@ mod tests {
 
     #[test]
     fn the_previous_days_id_comes_with_its_salt() {
+        let early = datetime!(2026-11-29 00:10 UTC);
         let salts = DailySalts {
-            day: salt_day(datetime!(2026-11-29 00:10 UTC)),
+            day: salt_day(early),
             today: salt(2),
             yesterday: Some(salt(1)),
         };
-        let (today, before) = visitor_ids(&salts, "shop", "198.51.100.1", "ua");
+        let (today, before) = visitor_ids(&salts, early, "shop", "198.51.100.1", "ua");
         assert_eq!(today, visitor_id(&salt(2), "shop", "198.51.100.1", "ua"));
         assert_eq!(
             before.as_deref(),
             Some(visitor_id(&salt(1), "shop", "198.51.100.1", "ua").as_str())
         );
+        // Past the first hours of the day, today's id goes alone.
+        let later = datetime!(2026-11-29 02:00 UTC);
+        assert_eq!(
+            visitor_ids(&salts, later, "shop", "198.51.100.1", "ua").1,
+            None
+        );
         let none = DailySalts {
             yesterday: None,
             ..salts
         };
-        assert_eq!(visitor_ids(&none, "shop", "198.51.100.1", "ua").1, None);
+        assert_eq!(
+            visitor_ids(&none, early, "shop", "198.51.100.1", "ua").1,
+            None
+        );
     }
 
     #[test]
@@ -236,7 +264,7 @@ mod tests {
                 today: salt(3),
                 yesterday: None,
             },
-            address: "203.0.113.9".into(),
+            address: Some("203.0.113.9".into()),
             user_agent: "ua".into(),
             requested: false,
             sites: Arc::new(Sites::parse("shop")),
@@ -247,11 +275,17 @@ mod tests {
             ..client.clone()
         };
         assert!(asked.applies("blog"));
+        let noon = datetime!(2026-11-29 12:00 UTC);
         assert_eq!(
-            client.ids("shop").0,
+            client.ids("shop", noon).unwrap().0,
             visitor_id(&salt(3), "shop", "203.0.113.9", "ua")
         );
         assert!(!format!("{client:?}").contains("203.0.113.9"));
+        let nowhere = CookielessClient {
+            address: None,
+            ..client
+        };
+        assert_eq!(nowhere.ids("shop", noon), None);
     }
 
     #[test]

@@ -239,7 +239,9 @@ fn build(raw: &RawEvent, ctx: &RequestContext, index: usize) -> Result<EventReco
     let (anonymous_id, previous_visitor) = if anonymous_id.is_empty() && user_id.is_empty() {
         match ctx.cookieless.as_ref().filter(|c| c.applies(site)) {
             Some(c) => {
-                let (today, before) = c.ids(site);
+                let (today, before) = c.ids(site, ctx.received_at).ok_or(
+                    "no cookieless visitor id: the client's address is unknown to the collector",
+                )?;
                 (Cow::Owned(today), before.unwrap_or_default())
             }
             None => {

@@ -62,10 +62,35 @@ async fn the_previous_day_is_kept_and_a_new_day_gets_a_new_salt() {
     assert_ne!(day2.today, day1.today);
     assert_eq!(day2.yesterday.as_ref(), Some(&day1.today));
     // A fresh process sees the same.
-    let other = DynamoSalts::new(client, table);
+    let other = DynamoSalts::new(client.clone(), table.clone());
     let again = other.salts(datetime!(2099-03-02 12:00 UTC)).await.unwrap();
     assert_eq!(again.today, day2.today);
-    assert_eq!(again.yesterday, Some(day1.today));
+    assert_eq!(again.yesterday, Some(day1.today.clone()));
+
+    // The salt of two days later deletes day 1's from the table, not just from use.
+    let stored = |day: &'static str| {
+        let client = client.clone();
+        let table = table.clone();
+        async move {
+            client
+                .get_item()
+                .table_name(&table)
+                .key("pk", AttributeValue::S(format!("SALT#{day}")))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .is_some()
+        }
+    };
+    assert!(stored("2099-03-01").await);
+    let day3 = DynamoSalts::new(client.clone(), table.clone())
+        .salts(datetime!(2099-03-03 00:01 UTC))
+        .await
+        .unwrap();
+    assert_eq!(day3.yesterday, Some(day2.today));
+    assert!(!stored("2099-03-01").await);
+    assert!(stored("2099-03-02").await);
 }
 
 #[tokio::test]

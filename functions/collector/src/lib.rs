@@ -135,11 +135,9 @@ async fn collect<Q: EventQueue, S: SaltStore>(
     if let Some(cookieless) = &app.cookieless {
         let requested = asks_for_cookieless(req)?;
         if batch.wants_cookieless(|site| requested || cookieless.sites.contains(site)) {
-            if let Some(client) =
-                cookieless_client(cookieless, req, user_agent, requested, ctx.received_at).await?
-            {
-                ctx = ctx.with_cookieless(client);
-            }
+            let client =
+                cookieless_client(cookieless, req, user_agent, requested, ctx.received_at).await?;
+            ctx = ctx.with_cookieless(client);
         }
     }
 
@@ -184,51 +182,58 @@ async fn collect<Q: EventQueue, S: SaltStore>(
     ))
 }
 
-/// `?cookieless=1` (or `true`): this request's events without ids get cookieless ones, whatever their site.
+/// `?cookieless=1` (or `true`, or bare `?cookieless`): this request's events without ids get
+/// cookieless ones, whatever their site. (API Gateway joins a repeated parameter with commas.)
 fn asks_for_cookieless(req: &Request) -> Result<bool, ApiError> {
     let query = req.query_string_parameters_ref();
-    match query.and_then(|q| q.first("cookieless")) {
-        None | Some("0" | "false") => Ok(false),
-        Some("1" | "true") => Ok(true),
-        Some(_) => Err(ApiError::bad_request("`cookieless` must be 1 or 0")),
+    let Some(value) = query.and_then(|q| q.first("cookieless")) else {
+        return Ok(false);
+    };
+    let value = value.split(',').next().unwrap_or("").trim();
+    if value.is_empty() || value == "1" || value.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if value == "0" || value.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(ApiError::invalid_parameter("cookieless", "must be 1 or 0"))
     }
 }
 
 /// What gives this request's events their cookieless ids: the day's salts (a 503 when they cannot be
-/// read: nothing is queued, the client retries), the client's address and User-Agent. None when the
-/// address is unknown (the events are then refused for want of an id, never given a shared one).
+/// read: nothing is queued, the client retries), the client's address and User-Agent. Without an
+/// address the events are refused with that reason, never given a shared id.
 async fn cookieless_client<S: SaltStore>(
     cookieless: &Cookieless<S>,
     req: &Request,
     user_agent: &str,
     requested: bool,
     now: OffsetDateTime,
-) -> Result<Option<CookielessClient>, ApiError> {
+) -> Result<CookielessClient, ApiError> {
     let source_ip = match req.request_context_ref() {
         Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.http.source_ip.as_deref(),
         _ => None,
     };
-    let Some(address) = address::client(
+    let address = address::client(
         cookieless
             .address_header
             .as_deref()
             .map(|h| (http::header_str(req, h), address::Form::of_header(h))),
         source_ip,
-    ) else {
+    );
+    if address.is_none() {
         tracing::warn!("a cookieless request without a client address");
-        return Ok(None);
-    };
+    }
     let salts = cookieless.salts.salts(now).await.map_err(|err| {
         tracing::error!(error = %err, "could not read the cookieless salts");
         ApiError::unavailable("cookieless visitor ids are unavailable; retry later")
     })?;
-    Ok(Some(CookielessClient {
+    Ok(CookielessClient {
         salts,
         address,
         user_agent: user_agent.to_owned(),
         requested,
         sites: Arc::clone(&cookieless.sites),
-    }))
+    })
 }
 
 /// The body's bytes, from `application/json` or `text/plain` (what `navigator.sendBeacon` sends for a

@@ -306,16 +306,20 @@ fn gateway_request(query: &str, source_ip: &str, body: &Value) -> Request {
 mod cookieless {
     use super::*;
     use shared::adapters::memory::{MemoryQueue, MemorySalts};
-    use shared::cookieless::{salt_day, visitor_id, DailySalts, Salt, Sites};
+    use shared::cookieless::{salt_day, visitor_id, visitor_ids, DailySalts, Salt, Sites};
     use std::sync::Arc;
+
+    fn salts(yesterday: bool) -> DailySalts {
+        DailySalts {
+            day: salt_day(time::OffsetDateTime::now_utc()),
+            today: Salt([2; 16]),
+            yesterday: yesterday.then_some(Salt([1; 16])),
+        }
+    }
 
     fn app(sites: &str, yesterday: bool) -> App<MemoryQueue, MemorySalts> {
         App::new(MemoryQueue::default(), None).with_cookieless(collector::Cookieless {
-            salts: MemorySalts::new(DailySalts {
-                day: salt_day(time::OffsetDateTime::now_utc()),
-                today: Salt([2; 16]),
-                yesterday: yesterday.then_some(Salt([1; 16])),
-            }),
+            salts: MemorySalts::new(salts(yesterday)),
             sites: Arc::new(Sites::parse(sites)),
             address_header: None,
         })
@@ -351,10 +355,15 @@ mod cookieless {
         );
         assert_eq!(ids[0], ids[1], "the same address and browser: one visitor");
         assert_ne!(ids[0], ids[2], "another address: another visitor");
-        assert_eq!(
-            queued[0].previous_visitor,
-            visitor_id(&Salt([1; 16]), "shop", "203.0.113.7", BROWSER)
+        // Yesterday's id goes along only in the first hours of the UTC day.
+        let expected = visitor_ids(
+            &salts(true),
+            time::OffsetDateTime::now_utc(),
+            "shop",
+            "203.0.113.7",
+            BROWSER,
         );
+        assert_eq!(queued[0].previous_visitor, expected.1.unwrap_or_default());
         // The address itself goes nowhere.
         let wire = serde_json::to_string(&*queued).unwrap();
         assert!(!wire.contains("203.0.113"), "{wire}");
@@ -425,5 +434,44 @@ mod cookieless {
         let (status, answer) =
             post(&app, "cookieless=maybe", "192.0.2.1", json!({"event": "x"})).await;
         assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], "invalid_parameter");
+    }
+
+    #[tokio::test]
+    async fn the_opt_in_reads_as_api_gateway_passes_it() {
+        let app = app("", false);
+        let page = || json!({"event": "pageview", "site": "shop"});
+        for query in ["cookieless", "cookieless=TRUE", "cookieless=1,1"] {
+            assert_eq!(
+                post(&app, query, "192.0.2.9", page()).await.0,
+                202,
+                "{query}"
+            );
+        }
+        let (status, answer) = post(&app, "cookieless=0", "192.0.2.9", page()).await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(app.queue.published.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn without_the_clients_address_events_are_refused_with_that_reason() {
+        // Behind an edge whose address header the request lacks: no id, never a shared one.
+        let app = App::new(MemoryQueue::default(), None).with_cookieless(collector::Cookieless {
+            salts: MemorySalts::new(salts(false)),
+            sites: Arc::new(Sites::parse("")),
+            address_header: Some("cloudfront-viewer-address".into()),
+        });
+        let (status, answer) = post(
+            &app,
+            "cookieless=1",
+            "10.0.0.1",
+            json!({"event": "pageview"}),
+        )
+        .await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(
+            answer.to_string().contains("address is unknown"),
+            "{answer}"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The daily salts of cookieless visitor ids in their own DynamoDB table (`SALT#<day>` items with
 //! a 48-hour TTL), so that the public collector needs no access to the users table. The first
 //! caller of a day writes a random salt with a condition; anyone racing it reads the winner's.
-//! Each process keeps the day's salts in memory until the UTC day changes.
+//! Each process keeps the day's salts in memory until the UTC day changes. Whoever makes a day's
+//! salt deletes the one of two days before (TTL deletes lazily, sometimes days late): after its 48
+//! hours a salt is gone, not just unused.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -100,7 +102,10 @@ impl DynamoSalts {
             .send()
             .await;
         match put {
-            Ok(_) => Ok(salt),
+            Ok(_) => {
+                self.forget_before(day).await;
+                Ok(salt)
+            }
             Err(err)
                 if err
                     .as_service_error()
@@ -112,6 +117,28 @@ impl DynamoSalts {
                     .ok_or_else(|| backend("today's salt vanished after a conflict"))
             }
             Err(err) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(err))),
+        }
+    }
+}
+
+impl DynamoSalts {
+    /// Deletes the salt of two days before `day` (best effort: its TTL deletes it later anyway).
+    async fn forget_before(&self, day: Date) {
+        let Some(old) = day.checked_sub(Duration::days(2)) else {
+            return;
+        };
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", key(old))
+            .send()
+            .await;
+        if let Err(err) = deleted {
+            tracing::warn!(
+                error = %aws_sdk_dynamodb::error::DisplayErrorContext(err),
+                "could not delete an old cookieless salt (its TTL will)"
+            );
         }
     }
 }

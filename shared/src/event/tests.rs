@@ -549,7 +549,9 @@ fn without_a_timestamp_each_event_of_a_request_counts() {
 
 fn cookieless(requested: bool, sites: &str, yesterday: bool) -> RequestContext {
     use crate::cookieless::{salt_day, CookielessClient, DailySalts, Salt, Sites};
-    let c = ctx();
+    // Ten minutes past midnight: the previous day's id goes along.
+    let mut c = ctx();
+    c.received_at = time::macros::datetime!(2026-11-29 00:10:00 UTC);
     let salts = DailySalts {
         day: salt_day(c.received_at),
         today: Salt([2; 16]),
@@ -557,7 +559,7 @@ fn cookieless(requested: bool, sites: &str, yesterday: bool) -> RequestContext {
     };
     c.with_cookieless(CookielessClient {
         salts,
-        address: "203.0.113.7".into(),
+        address: Some("203.0.113.7".into()),
         user_agent: "Mozilla/5.0 (X11)".into(),
         requested,
         sites: std::sync::Arc::new(Sites::parse(sites)),
@@ -601,7 +603,7 @@ fn events_without_ids_get_cookieless_ones_where_they_apply() {
     // Two visitors' identical events sent without id or time are two events.
     let other = {
         let mut c = cookieless(true, "", false);
-        c.cookieless.as_mut().unwrap().address = "203.0.113.8".into();
+        c.cookieless.as_mut().unwrap().address = Some("203.0.113.8".into());
         c
     };
     let mine = &batch

@@ -187,11 +187,7 @@ impl ClickHouse {
             return Ok(());
         }
         let derived = self.derive_visits(&fresh).await?;
-        let mut insert = self
-            .client
-            .insert::<EventRow<'_>>(EVENTS_TABLE)
-            .await
-            .map_err(insert_error)?;
+        let mut insert = self.open_insert().await?;
         for (i, event) in fresh.iter().enumerate() {
             let row = match derived.get(&i) {
                 Some(visit) => EventRow::continuing(event, &visit.id, visit.visitor.as_deref()),
@@ -206,6 +202,11 @@ impl ClickHouse {
 /// Events a duplicate check asks about at once while a batch streams: small enough that the first
 /// answer comes soon, large enough that the queries cost little.
 const STREAM_LOOKUP_EVENTS: usize = 2048;
+/// An INSERT that sends nothing for this long, or is not acknowledged this long after its last row,
+/// has failed (and is retried): well within the writer's 60 s, so a hung server is an error the
+/// writer reports (a metric, a retry) rather than a timed-out invocation that reports nothing.
+const INSERT_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+const INSERT_END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl ClickHouse {
     /// [`Self::insert_new`] for events decoded while they are inserted: `decode` appends the next
@@ -304,10 +305,12 @@ impl ClickHouse {
     async fn open_insert(
         &self,
     ) -> Result<clickhouse::insert::Insert<EventRow<'static>>, InsertError> {
-        self.client
+        Ok(self
+            .client
             .insert::<EventRow<'static>>(EVENTS_TABLE)
             .await
-            .map_err(insert_error)
+            .map_err(insert_error)?
+            .with_timeouts(Some(INSERT_SEND_TIMEOUT), Some(INSERT_END_TIMEOUT)))
     }
 }
 
