@@ -77,8 +77,9 @@ pub(crate) async fn change_password<U: UserStore, T: LoginThrottle>(
 ) -> Result<Response<Body>, ApiError> {
     let user = current_user(app, req).await?;
     let body: PasswordChange = parse_json(req)?;
-    // The current password is a login in disguise: the same limit applies.
-    let key = user_key(user.username.as_str());
+    // The current password is a login in disguise: the same limit applies, counted apart from sign-ins
+    // (whose failures from strangers must not block the signed-in owner).
+    let key = format!("password-{}", user_key(user.username.as_str()));
     let now = OffsetDateTime::now_utc();
     claim(app, &key, app.settings.max_failures_per_user, now).await?;
     if !password::verify(body.current_password, user.password_hash.clone()).await {

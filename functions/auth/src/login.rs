@@ -1,5 +1,7 @@
-//! `POST /api/auth/login`, with the brute-force limit: failures are counted per username and per
-//! client address; over the limit the answer is 429 with `Retry-After`, even for the right password.
+//! `POST /api/auth/login`, with the brute-force limit. Failures are counted per username *and* client
+//! address, and per address; over either limit the answer is 429 with `Retry-After`, even for the right
+//! password. Per username alone they only slow sign-ins down (up to 5 s each): a stranger guessing from
+//! elsewhere must not be able to lock the owner out of an account.
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -34,13 +36,26 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
     let body: LoginRequest = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
     let user_key = user_key(&body.username);
-    let ip_key = client_ip(req).map(|ip| format!("ip:{ip}"));
+    let ip = client_ip(req);
+    let pair_key = format!("{user_key}@{}", ip.as_deref().unwrap_or("unknown"));
+    let ip_key = ip.map(|ip| format!("ip:{ip}"));
     // The attempt is counted before the password is checked, so parallel guesses cannot slip past.
-    claim(app, &user_key, app.settings.max_failures_per_user, now).await?;
+    claim(app, &pair_key, app.settings.max_failures_per_user, now).await?;
     if let Some(ip_key) = &ip_key {
         if let Err(locked) = claim(app, ip_key, app.settings.max_failures_per_ip, now).await {
-            app.throttle.release(&user_key).await?;
+            app.throttle.release(&pair_key).await?;
             return Err(locked);
+        }
+    }
+    // Across addresses, failures for one username slow each attempt down, never lock it.
+    if let Claim::Granted(strikes) = app
+        .throttle
+        .claim(&user_key, now, app.settings.lockout, u32::MAX)
+        .await?
+    {
+        let wait = slowdown(strikes.count, app.settings.max_failures_per_user);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -59,6 +74,7 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
         return Err(invalid_credentials());
     };
 
+    app.throttle.forgive(&pair_key).await?;
     app.throttle.forgive(&user_key).await?;
     if let Some(ip_key) = &ip_key {
         app.throttle.release(ip_key).await?;
@@ -76,6 +92,17 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
         },
     ))
 }
+
+/// The wait before checking the `count`th attempt for a username within the window: none up to `free`,
+/// then 250 ms doubling with each attempt, at most 5 s.
+pub(crate) fn slowdown(count: u32, free: u32) -> std::time::Duration {
+    match count.checked_sub(free.saturating_add(1)) {
+        None => std::time::Duration::ZERO,
+        Some(over) => std::time::Duration::from_millis(250u64 << over.min(5)).min(MAX_SLOWDOWN),
+    }
+}
+
+const MAX_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub(crate) fn invalid_credentials() -> ApiError {
     ApiError::new(401, "invalid_credentials", "wrong username or password")
@@ -124,5 +151,22 @@ fn client_ip(req: &Request) -> Option<String> {
     match req.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone().filter(|ip| !ip.is_empty()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slowdown;
+    use std::time::Duration;
+
+    #[test]
+    fn failures_for_a_username_slow_it_down_up_to_five_seconds() {
+        assert_eq!(slowdown(1, 5), Duration::ZERO);
+        assert_eq!(slowdown(5, 5), Duration::ZERO);
+        assert_eq!(slowdown(6, 5), Duration::from_millis(250));
+        assert_eq!(slowdown(7, 5), Duration::from_millis(500));
+        assert_eq!(slowdown(10, 5), Duration::from_secs(4));
+        assert_eq!(slowdown(11, 5), Duration::from_secs(5));
+        assert_eq!(slowdown(u32::MAX, 5), Duration::from_secs(5));
     }
 }

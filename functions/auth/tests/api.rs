@@ -745,6 +745,37 @@ async fn too_many_failures_from_one_address_lock_that_address() {
 }
 
 #[tokio::test]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let app = app().await;
+    // Five wrong passwords for `admin` from the stranger's address lock that pair only.
+    for _ in 0..5 {
+        let answer = call(&app, login_from("203.0.113.66", "admin", "guess")).await;
+        assert_eq!(answer.status, 401);
+    }
+    let stranger = call(&app, login_from("203.0.113.66", "admin", "admin")).await;
+    assert_eq!(
+        (stranger.status, code(&stranger)),
+        (429, "too_many_attempts")
+    );
+    // The owner, from their own address, signs in (slowed down, not locked)...
+    let owner = call(&app, login_from("198.51.100.7", "admin", "admin")).await;
+    assert_eq!(owner.status, 200);
+    // ...and may still change the password: its limit is counted apart.
+    let token = owner.body["access_token"].as_str().unwrap().to_owned();
+    let changed = call(
+        &app,
+        req(
+            "POST",
+            "/api/auth/password",
+            Some(json!({"current_password": "admin", "new_password": "a much longer secret"})),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, 204, "{}", changed.body);
+}
+
+#[tokio::test]
 async fn a_deleted_first_admin_does_not_come_back() {
     let app = app().await;
     let admin = token(&app, "admin", "admin").await;
