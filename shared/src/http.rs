@@ -85,7 +85,12 @@ pub fn json_text(body: &[u8]) -> Result<&str, ApiError> {
         .map_err(|err| ApiError::malformed_json(format_args!("it is not UTF-8 ({err})")))
 }
 
-/// Parses a JSON body into `T`. A wrong content type is 415, bad JSON or a wrong shape is 400.
+/// The largest JSON body a route other than the collector's reads (sign-in, accounts): far above any
+/// valid one, so that nobody makes a function parse megabytes.
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
+/// Parses a JSON body into `T`. A wrong content type is 415, a body over 64 KiB is 413, bad JSON or a
+/// wrong shape is 400.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let content_type = header_str(req, "content-type").unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim();
@@ -94,7 +99,14 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             "send the body as Content-Type: application/json",
         ));
     }
-    serde_json::from_str(json_text(body_bytes(req))?).map_err(|err| {
+    let body = body_bytes(req);
+    if body.len() > MAX_JSON_BODY_BYTES {
+        return Err(ApiError::payload_too_large(format!(
+            "the body is {} bytes; at most {MAX_JSON_BODY_BYTES} are read here",
+            body.len()
+        )));
+    }
+    serde_json::from_str(json_text(body)?).map_err(|err| {
         if err.is_data() {
             ApiError::bad_request(format!("the body does not have the expected fields: {err}"))
         } else {
@@ -136,6 +148,13 @@ mod tests {
             let err = parse_json::<Login>(&request(Body::Binary(bytes.to_vec()))).unwrap_err();
             assert_eq!((err.status, err.code), (400, "malformed_json"), "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn a_body_over_64_kib_is_413() {
+        let big = format!(r#"{{"username": "{}"}}"#, "a".repeat(MAX_JSON_BODY_BYTES));
+        let err = parse_json::<Login>(&request(Body::Text(big))).unwrap_err();
+        assert_eq!((err.status, err.code), (413, "payload_too_large"));
     }
 
     #[test]
