@@ -10,6 +10,22 @@ use shared::cookieless::visitor_id;
 use shared::ports::SaltStore;
 use time::macros::datetime;
 
+/// The stored item of a day's salt, if any.
+async fn salt_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    day: impl std::fmt::Display,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(format!("SALT#{day}")))
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
 async fn table() -> (aws_sdk_dynamodb::Client, String) {
     common::env("AWS_ENDPOINT_URL_DYNAMODB");
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
@@ -35,15 +51,7 @@ async fn racing_processes_share_one_salt_per_day() {
 
     // Stored with a TTL of 48 hours from the day's start.
     let day = shared::cookieless::salt_day(now);
-    let item = client
-        .get_item()
-        .table_name(&table)
-        .key("pk", AttributeValue::S(format!("SALT#{day}")))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = salt_item(&client, &table, day).await.unwrap();
     let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
     assert_eq!(
         expires,
@@ -68,29 +76,14 @@ async fn the_previous_day_is_kept_and_a_new_day_gets_a_new_salt() {
     assert_eq!(again.yesterday, Some(day1.today.clone()));
 
     // The salt of two days later deletes day 1's from the table, not just from use.
-    let stored = |day: &'static str| {
-        let client = client.clone();
-        let table = table.clone();
-        async move {
-            client
-                .get_item()
-                .table_name(&table)
-                .key("pk", AttributeValue::S(format!("SALT#{day}")))
-                .send()
-                .await
-                .unwrap()
-                .item
-                .is_some()
-        }
-    };
-    assert!(stored("2099-03-01").await);
+    assert!(salt_item(&client, &table, "2099-03-01").await.is_some());
     let day3 = DynamoSalts::new(client.clone(), table.clone())
         .salts(datetime!(2099-03-03 00:01 UTC))
         .await
         .unwrap();
     assert_eq!(day3.yesterday, Some(day2.today));
-    assert!(!stored("2099-03-01").await);
-    assert!(stored("2099-03-02").await);
+    assert!(salt_item(&client, &table, "2099-03-01").await.is_none());
+    assert!(salt_item(&client, &table, "2099-03-02").await.is_some());
 }
 
 #[tokio::test]

@@ -134,7 +134,9 @@ async fn collect<Q: EventQueue, S: SaltStore>(
     );
     if let Some(cookieless) = &app.cookieless {
         let requested = asks_for_cookieless(req)?;
-        if batch.wants_cookieless(|site| requested || cookieless.sites.contains(site)) {
+        // Most deployments never use them: no look at the events then.
+        let possible = requested || !cookieless.sites.is_empty();
+        if possible && batch.wants_cookieless(|site| requested || cookieless.sites.contains(site)) {
             let client =
                 cookieless_client(cookieless, req, user_agent, requested, ctx.received_at).await?;
             ctx = ctx.with_cookieless(client);

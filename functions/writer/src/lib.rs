@@ -191,7 +191,6 @@ pub async fn process<S: Store, D: DeadLetterSink>(
 }
 
 /// Where each decoded event came from, and what could not be read, by record.
-#[derive(Default)]
 pub(crate) struct Unpacked {
     /// The record of each event.
     pub origin: Vec<usize>,

@@ -152,7 +152,7 @@ impl Values {
 }
 
 /// One item by key, read consistently (a login must see the write just before it).
-async fn get_item(
+pub(crate) async fn get_item(
     client: &Client,
     table: &str,
     key: AttributeValue,

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use time::{Date, Duration, OffsetDateTime};
 
+use super::dynamodb::get_item;
 use crate::cookieless::{salt_day, DailySalts, Salt, SALT_BYTES, SALT_LIFETIME_HOURS};
 use crate::error::StoreError;
 use crate::ports::SaltStore;
@@ -44,16 +45,7 @@ impl DynamoSalts {
     }
 
     async fn read(&self, day: Date) -> Result<Option<Salt>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", key(day))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        let Some(item) = out.item else {
+        let Some(item) = get_item(&self.client, &self.table, key(day)).await? else {
             return Ok(None);
         };
         // An item past its TTL may linger until DynamoDB deletes it: not a salt any more.

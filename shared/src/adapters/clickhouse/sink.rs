@@ -168,36 +168,28 @@ impl ClickHouse {
     pub async fn insert_events(&self, events: &[EventRecord]) -> Result<(), InsertError> {
         let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
         let stored = self.stored_ids(&ids).await?;
-        self.insert_new(events, &stored).await
-    }
-
-    /// [`Self::insert_events`] with the stored ids already looked up (a caller may look them up while
-    /// it decodes the events): inserts the events whose id is neither in `stored` nor repeated.
-    pub async fn insert_new(
-        &self,
-        events: &[EventRecord],
-        stored: &HashSet<Uuid>,
-    ) -> Result<(), InsertError> {
         let mut seen = HashSet::with_capacity(events.len());
-        let fresh: Vec<&EventRecord> = events
-            .iter()
-            .filter(|e| !stored.contains(&e.event_id) && seen.insert(e.event_id))
-            .collect();
-        if fresh.is_empty() {
-            return Ok(());
+        let (mut insert, mut sessionless) = (None, Vec::new());
+        for e in events {
+            if stored.contains(&e.event_id) || !seen.insert(e.event_id) {
+                continue;
+            }
+            if e.session_id.is_empty() {
+                sessionless.push(e);
+                continue;
+            }
+            self.rows(&mut insert)
+                .await?
+                .write(&EventRow::new(e, &e.session_id))
+                .await
+                .map_err(insert_error)?;
         }
-        let derived = self.derive_visits(&fresh).await?;
-        let mut insert = self.open_insert().await?;
-        for (i, event) in fresh.iter().enumerate() {
-            let row = match derived.get(&i) {
-                Some(visit) => EventRow::continuing(event, &visit.id, visit.visitor.as_deref()),
-                None => EventRow::new(event, &event.session_id),
-            };
-            insert.write(&row).await.map_err(insert_error)?;
-        }
-        insert.end().await.map_err(insert_error)
+        self.finish(insert, &sessionless).await
     }
 }
+
+/// An INSERT of `raw_events` rows (of any lifetime: the type's own is only a marker).
+type Rows = clickhouse::insert::Insert<EventRow<'static>>;
 
 /// Events a duplicate check asks about at once while a batch streams: small enough that the first
 /// answer comes soon, large enough that the queries cost little.
@@ -209,7 +201,7 @@ const INSERT_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 const INSERT_END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl ClickHouse {
-    /// [`Self::insert_new`] for events decoded while they are inserted: `decode` appends the next
+    /// [`Self::insert_events`] for events decoded while they are inserted: `decode` appends the next
     /// record's events to `events` and says whether more follow. Each 2,048 decoded events get their
     /// duplicate check at once, answered while the next ones are decoded; their rows go into the
     /// INSERT as soon as the answer is in, so ClickHouse takes rows in while the rest is decoded.
@@ -267,11 +259,9 @@ impl ClickHouse {
                         later.push(i);
                         continue;
                     }
-                    let rows = match &mut insert {
-                        Some(rows) => rows,
-                        None => insert.insert(self.open_insert().await?),
-                    };
-                    rows.write(&EventRow::new(e, &e.session_id))
+                    self.rows(&mut insert)
+                        .await?
+                        .write(&EventRow::new(e, &e.session_id))
                         .await
                         .map_err(insert_error)?;
                 }
@@ -279,12 +269,19 @@ impl ClickHouse {
             }
         }
         let sessionless: Vec<&EventRecord> = later.iter().map(|&i| &events[i]).collect();
+        self.finish(insert, &sessionless).await
+    }
+
+    /// Writes the session-less events with the visits derived for them, and ends the INSERT (if any
+    /// row was written at all).
+    async fn finish(
+        &self,
+        mut insert: Option<Rows>,
+        sessionless: &[&EventRecord],
+    ) -> Result<(), InsertError> {
         if !sessionless.is_empty() {
-            let visits = self.derive_visits(&sessionless).await?;
-            let rows = match &mut insert {
-                Some(rows) => rows,
-                None => insert.insert(self.open_insert().await?),
-            };
+            let visits = self.derive_visits(sessionless).await?;
+            let rows = self.rows(&mut insert).await?;
             for (k, e) in sessionless.iter().enumerate() {
                 let visit = &visits[&k];
                 rows.write(&EventRow::continuing(
@@ -302,9 +299,15 @@ impl ClickHouse {
         }
     }
 
-    async fn open_insert(
-        &self,
-    ) -> Result<clickhouse::insert::Insert<EventRow<'static>>, InsertError> {
+    /// The INSERT, opened at its first row.
+    async fn rows<'i>(&self, insert: &'i mut Option<Rows>) -> Result<&'i mut Rows, InsertError> {
+        if insert.is_none() {
+            *insert = Some(self.open_insert().await?);
+        }
+        Ok(insert.as_mut().expect("opened"))
+    }
+
+    async fn open_insert(&self) -> Result<Rows, InsertError> {
         Ok(self
             .client
             .insert::<EventRow<'static>>(EVENTS_TABLE)
