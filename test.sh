@@ -35,4 +35,16 @@ step "local stack: services, template, poller, end to end (HTTP and Chromium)"
 cargo build --workspace --bins --quiet
 $PY -m pytest localstack/tests -q -p no:cacheprovider
 
+step "release: arm64 Lambda builds (cargo lambda), sam validate --lint, sam build"
+localstack/install.sh --release
+# sam build runs `cargo lambda build --release --arm64 --bin NAME` in this directory for each function:
+# the same commands as here, so it finds them built.
+export SAM_CLI_TELEMETRY=0 PATH="$PWD/.local/venv/bin:$PATH"
+for bin in auth collector migrate writer analytics analytics-stream; do
+  cargo lambda build --release --arm64 --quiet --bin "$bin"
+done
+ls -l target/lambda/*/bootstrap
+.local/sam/bin/sam validate --lint --region us-east-1
+.local/sam/bin/sam build --beta-features --build-dir .aws-sam/build
+
 step "all green"

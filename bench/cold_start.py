@@ -128,7 +128,8 @@ def main() -> int:
         "collector": ({"EVENTS_STREAM": "bench", "SALTS_TABLE": "bench-salts"}, health_event()),
         "auth": ({"USERS_TABLE": table, "ADMIN_EMAIL": "admin@example.com", "ADMIN_PASSWORD": "bench password!",
                   **jwt}, health_event()),
-        "analytics": ({**jwt, **clickhouse, "USERS_TABLE": table}, health_event()),
+        # No secret: it verifies with the public key auth published in the table on its cold starts above.
+        "analytics": ({**clickhouse, "USERS_TABLE": table}, health_event()),
         "writer": ({**clickhouse, "DEAD_LETTER_BUCKET": "bench"}, {"Records": []}),
     }
     # The services just started (DynamoDB Local's JVM compiles for a while): let the machine settle.

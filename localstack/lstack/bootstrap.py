@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 import time
 import urllib.parse
 import urllib.request
@@ -86,23 +85,22 @@ def create_buckets(t: Template, s3) -> None:
 
 
 def create_secrets(t: Template, sm, values: dict[str, str]) -> None:
-    """Each secret gets the value given for its name (so that a restart keeps it), else its template
-    SecretString, else a random one, as GenerateSecretString would in AWS."""
-    for logical_id, res in t.of_type("AWS::SecretsManager::Secret").items():
+    """Each secret gets the value given for its name (so that a restart keeps it), else the template's
+    local value (its SecretString, else the one generated for this run, which is also what a dynamic
+    reference to it in the functions' environment resolves to)."""
+    t.secret_values.update(values)
+    for logical_id in t.of_type("AWS::SecretsManager::Secret"):
         name = t.name_of(logical_id)
-        props = res.get("Properties", {})
-        value = values.get(name)
-        if value is None and "SecretString" in props:
-            value = str(t.resolve(props["SecretString"]))
-            if not value:
-                print(f"bootstrap: secret {name} skipped (empty here; the functions get the value directly)")
-                continue
+        value = t.secret_value(name)
+        if not value:
+            print(f"bootstrap: secret {name} skipped (empty here; the functions get the value directly)")
+            continue
         try:
-            sm.create_secret(Name=name, SecretString=value or secrets.token_urlsafe(48))
+            sm.create_secret(Name=name, SecretString=value)
         except ClientError as e:
             if e.response["Error"]["Code"] != "ResourceExistsException":
                 raise
-            if value is not None and sm.get_secret_value(SecretId=name)["SecretString"] != value:
+            if sm.get_secret_value(SecretId=name)["SecretString"] != value:
                 sm.put_secret_value(SecretId=name, SecretString=value)
         print(f"bootstrap: secret {name} ok")
 

@@ -1,6 +1,11 @@
-"""The HTTP front of the local stack, in the place of API Gateway (HTTP API) and the static site: `/api/*`
-goes to the function that template.yaml's HttpApi routes name, and everything else is the built frontend,
-with index.html for client-side routes.
+"""The HTTP front of the local stack, in the place of CloudFront, API Gateway (HTTP API) and the static site:
+`/api/*` goes to the function that template.yaml's HttpApi routes name, and everything else is the built
+frontend, with index.html for client-side routes.
+
+As the distribution does, it adds to every /api request the origin's custom headers from template.yaml
+(x-origin-verify, whatever the client sent under that name) and CloudFront's viewer headers:
+CloudFront-Viewer-Address (`ip:port` of the connection) and, when a country is given, CloudFront-Viewer-Country;
+a client's own values of these never pass.
 
 The functions are invoked the way API Gateway invokes them: with payload format 2.0 built here (not by
 cargo lambda's function-URL emulation, which answers 500 to a body that is not UTF-8). So a body that is not
@@ -88,6 +93,24 @@ def _path_parameters(route: Route, path: str) -> dict[str, str]:
         elif part.startswith("{"):
             params[part[1:-1]] = parts[i]
     return params
+
+
+# Headers CloudFront sets itself from the viewer's connection.
+VIEWER_HEADERS = ("cloudfront-viewer-address", "cloudfront-viewer-country")
+
+
+def through_edge(headers: list[tuple[str, str]], *, client_ip: str, client_port: int,
+                 origin_headers: dict[str, str], country: str | None = None) -> list[tuple[str, str]]:
+    """The headers of a viewer's request as the distribution passes them to the API: its own viewer headers
+    and the origin's custom headers (lower-case names) in the place of any the client sent."""
+    own = set(VIEWER_HEADERS) | set(origin_headers)
+    out = [(k, v) for k, v in headers if k.lower() not in own]
+    # IPv6 without brackets, as CloudFront writes it.
+    out.append(("CloudFront-Viewer-Address", f"{client_ip}:{client_port}"))
+    if country:
+        out.append(("CloudFront-Viewer-Country", country))
+    out += origin_headers.items()
+    return out
 
 
 def _latin1_to_text(value: str) -> str:
@@ -189,7 +212,11 @@ PROTOCOL_ERRORS = {400: "bad_request", 408: "request_timeout", 413: "payload_too
                    431: "headers_too_large", 501: "not_implemented", 505: "http_version_not_supported"}
 
 
-def make_server(host: str, port: int, template: Template, lambda_port: int, static_dir: Path) -> ThreadingHTTPServer:
+def make_server(host: str, port: int, template: Template, lambda_port: int, static_dir: Path, *,
+                viewer_country: str | None = None) -> ThreadingHTTPServer:
+    """viewer_country: what CloudFront-Viewer-Country says (CloudFront finds none for a local address)."""
+    origin_headers = template.origin_headers("/api/")
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "analytics-local"
@@ -292,9 +319,12 @@ def make_server(host: str, port: int, template: Template, lambda_port: int, stat
                 self._send(404, _error("not_found", f"no route for {self.command} {path}"),
                            [("Content-Type", "application/json")])
                 return
+            client_ip, client_port = self.client_address[:2]
+            headers = through_edge(list(self.headers.items()), client_ip=client_ip, client_port=client_port,
+                                   origin_headers=origin_headers, country=viewer_country)
             try:
-                event = api_gateway_event(self.command, self.path, list(self.headers.items()), body, route,
-                                          client_ip=self.client_address[0], server_host=host,
+                event = api_gateway_event(self.command, self.path, headers, body, route,
+                                          client_ip=client_ip, server_host=host,
                                           server_port=self.server.server_address[1])
             except Refused as r:
                 self._refuse(r)

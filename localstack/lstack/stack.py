@@ -136,13 +136,15 @@ class Stack:
 
         self.template = Template(self.template_path, dict(LOCAL_PARAMETERS, ClickHouseUrl=self.clickhouse_url,
                                                           **self.parameters))
+        # Before anything resolves a secret: a dynamic reference to it gets the kept value too.
+        self.template.secret_values[self.template.name_of("JwtSecret")] = self._jwt_secret()
         env = self.function_env()
         endpoints = self.aws_endpoints()
         bootstrap(self.template, dynamodb_url=endpoints["dynamodb"], kinesis_url=endpoints["kinesis"],
                   sqs_url=endpoints["sqs"], secretsmanager_url=endpoints["secretsmanager"],
                   clickhouse_url=self.clickhouse_url, clickhouse_database=env["CLICKHOUSE_DATABASE"],
                   s3_url=endpoints["s3"],
-                  secret_values={self.template.name_of("JwtSecret"): self._jwt_secret()})
+                  secret_values=self.template.secret_values)
 
         self._start_lambdas(env)
         self._start_poller(endpoints)
@@ -169,16 +171,20 @@ class Stack:
             time.sleep(0.2)
         # Start every function now (the first call compiles or loads it), not on a user's first click.
         t0 = time.monotonic()
+        # Straight to the functions, not through the front: with what the distribution adds (x-origin-verify),
+        # which they require.
+        edge = self.template.origin_headers("/api/health")
         for function in sorted({r.function for r in self.template.routes()}):
-            self._warm(f"/lambda-url/{function}/api/health", log_path)
+            self._warm(f"/lambda-url/{function}/api/health", log_path, headers=edge)
         source = self.template.stream_source()
         self._warm(f"/2015-03-31/functions/{source.function}/invocations", log_path, body=b'{"Records": []}')
         log.info("stack: functions warm in %.1fs", time.monotonic() - t0)
 
-    def _answers(self, method: str, path: str, body: bytes | None = None, timeout: float = 2) -> int | None:
+    def _answers(self, method: str, path: str, body: bytes | None = None, timeout: float = 2,
+                 headers: dict[str, str] | None = None) -> int | None:
         conn = http.client.HTTPConnection(HOST, self.ports.lambdas, timeout=timeout)
         try:
-            conn.request(method, path, body=body)
+            conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
             resp.read()
             return resp.status
@@ -187,13 +193,15 @@ class Stack:
         finally:
             conn.close()
 
-    def _warm(self, path: str, log_path: Path, body: bytes | None = None, timeout: float = 300) -> None:
+    def _warm(self, path: str, log_path: Path, body: bytes | None = None, timeout: float = 300,
+              headers: dict[str, str] | None = None) -> None:
         """Calls a function once; fails fast with its log when the function exits (a failed cold start
         leaves cargo lambda waiting for an answer that never comes)."""
         offset = log_path.stat().st_size if log_path.exists() else 0
         result: list[int | None] = []
+        method = "POST" if body else "GET"
         call = threading.Thread(target=lambda: result.append(
-            self._answers("POST" if body else "GET", path, body, timeout=timeout)), daemon=True)
+            self._answers(method, path, body, timeout=timeout, headers=headers)), daemon=True)
         call.start()
         deadline = time.monotonic() + timeout
         while call.is_alive() and time.monotonic() < deadline:

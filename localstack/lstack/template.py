@@ -3,12 +3,17 @@ names, each function's environment, and the writer's Kinesis event source settin
 repeated by hand from the template.
 
 Intrinsic functions are resolved the local way: `!Ref` to a parameter gives its local value, to a resource
-its physical name; `!Sub` substitutes both; `!GetAtt X.Arn` gives a local ARN.
+its physical name; `!Sub` substitutes both; `!GetAtt X.Arn` gives a local ARN. A dynamic reference
+`{{resolve:secretsmanager:ID:SecretString}}` gives the secret's local value: its SecretString, else one
+generated once per Template (per stack run) the way GenerateSecretString would, the same wherever it is used.
 """
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
+import secrets
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +96,8 @@ class Template:
         self.parameters = {k: str(v["Default"]) for k, v in self.doc.get("Parameters", {}).items()
                            if "Default" in v}
         self.parameters.update(parameters or {})
+        # Secret values by name: given (a restart keeps them), or made on first use.
+        self.secret_values: dict[str, str] = {}
 
     # --- intrinsic functions, resolved locally ---------------------------------------------------
     def name_of(self, logical_id: str) -> str:
@@ -148,16 +155,52 @@ class Template:
         if isinstance(value, dict) and len(value) == 1:
             (fn, arg), = value.items()
             if fn == "Ref":
-                return self._ref(arg)
+                return self._dynamic(self._ref(arg))
             if fn == "Fn::Sub":
-                return self._sub(arg)
+                return self._dynamic(self._sub(arg))
             if fn == "Fn::GetAtt":
                 return self._getatt(*arg)
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
+        if isinstance(value, str):
+            return self._dynamic(value)
         return value
+
+    # --- secrets -----------------------------------------------------------------------------------
+    _DYNAMIC = re.compile(r"\{\{resolve:([a-z-]+):(.*?)\}\}")
+
+    def _dynamic(self, text: str) -> str:
+        """CloudFormation's dynamic references in a string, resolved locally (Secrets Manager only)."""
+        def one(m: re.Match) -> str:
+            service, ref = m.groups()
+            if service != "secretsmanager":
+                raise KeyError(f"template.yaml: {{{{resolve:{service}:...}}}} has no local value")
+            # secret-id[:SecretString[:json-key[:version-stage[:version-id]]]]; the id (an ARN in AWS)
+            # may hold colons itself.
+            secret_id, _, rest = ref.partition(":SecretString")
+            if rest.strip(":"):
+                raise KeyError(f"template.yaml: {m.group(0)}: only a whole SecretString has a local value")
+            return self.secret_value(secret_id)
+
+        return self._DYNAMIC.sub(one, text)
+
+    def secret_value(self, secret_id: str) -> str:
+        """The local value of a template secret, by name or local ARN: the one given in secret_values, else
+        its SecretString, else one generated (once) as its GenerateSecretString says."""
+        for logical_id, res in self.of_type("AWS::SecretsManager::Secret").items():
+            name = self.name_of(logical_id)
+            if secret_id not in (name, self.arn_of(logical_id), logical_id):
+                continue
+            if name not in self.secret_values:
+                props = res.get("Properties", {})
+                if "SecretString" in props:
+                    self.secret_values[name] = str(self.resolve(props["SecretString"]))
+                else:
+                    self.secret_values[name] = _generate(props.get("GenerateSecretString", {}))
+            return self.secret_values[name]
+        raise KeyError(f"template.yaml: no secret {secret_id!r}")
 
     # --- what the local stack needs --------------------------------------------------------------
     def of_type(self, typ: str) -> dict[str, dict]:
@@ -202,6 +245,19 @@ class Template:
                 merged[key] = value
         return merged
 
+    def origin_headers(self, path: str) -> dict[str, str]:
+        """The custom headers the CloudFront distribution adds to a request for `path` on its way to the
+        origin (the cache behaviour whose PathPattern matches first, else the default), lower-case names;
+        empty without a distribution."""
+        for res in self.of_type("AWS::CloudFront::Distribution").values():
+            config = res["Properties"]["DistributionConfig"]
+            behaviour = next((b for b in config.get("CacheBehaviors", [])
+                              if fnmatch.fnmatchcase(path, b["PathPattern"])), config["DefaultCacheBehavior"])
+            origin = next(o for o in config["Origins"] if o["Id"] == behaviour["TargetOriginId"])
+            return {h["HeaderName"].lower(): str(self.resolve(h["HeaderValue"]))
+                    for h in origin.get("OriginCustomHeaders", [])}
+        return {}
+
     def stream_source(self) -> StreamSource:
         for logical_id, fn in self.functions().items():
             for event in fn.get("Properties", {}).get("Events", {}).values():
@@ -222,3 +278,12 @@ class Template:
                     dead_letter_queue=self.name_of(dlq["Fn::GetAtt"][0]) if dlq else None,
                 )
         raise ValueError("template.yaml declares no Kinesis event source")
+
+
+def _generate(spec: dict) -> str:
+    """A value as Secrets Manager's GenerateSecretString makes one (the options the template uses)."""
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += string.punctuation
+    alphabet = "".join(c for c in alphabet if c not in spec.get("ExcludeCharacters", ""))
+    return "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))

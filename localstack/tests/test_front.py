@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from conftest import REPO
-from lstack.front import Refused, api_gateway_event, encode_body, http_answer, make_server, serve_in_background
+from lstack.front import (Refused, api_gateway_event, encode_body, http_answer, make_server, serve_in_background,
+                          through_edge)
 from lstack.template import Route, Template
 
 
@@ -82,6 +83,19 @@ def test_a_malformed_header_is_refused(name, value):
     assert refused.value.status == 400
 
 
+def test_the_edge_sets_its_own_headers_over_the_clients():
+    headers = through_edge([("X-Origin-Verify", "forged"), ("CloudFront-Viewer-Address", "203.0.113.9:1"),
+                            ("cloudfront-viewer-country", "XX"), ("User-Agent", "ua")],
+                           client_ip="10.0.0.7", client_port=5555, origin_headers={"x-origin-verify": "s3cret"},
+                           country="DE")
+    assert sorted((k.lower(), v) for k, v in headers) == [
+        ("cloudfront-viewer-address", "10.0.0.7:5555"), ("cloudfront-viewer-country", "DE"),
+        ("user-agent", "ua"), ("x-origin-verify", "s3cret")]
+    # Without a country CloudFront has none to say (a local address): the client's does not pass either.
+    headers = through_edge([("CloudFront-Viewer-Country", "XX")], client_ip="::1", client_port=80, origin_headers={})
+    assert headers == [("CloudFront-Viewer-Address", "::1:80")]
+
+
 def test_the_answer_of_a_function():
     status, headers, body = http_answer(json.dumps({
         "statusCode": 201, "headers": {"content-type": "application/json", "connection": "x"},
@@ -136,9 +150,14 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def front(fake, tmp_path_factory):
-    server = make_server("127.0.0.1", 0, Template(REPO / "template.yaml"), fake.server.server_address[1],
-                         tmp_path_factory.mktemp("static"))
+def template():
+    return Template(REPO / "template.yaml", {"AdminEmail": "admin@example.com", "AdminPassword": "admin",
+                                             "ClickHouseUrl": "http://127.0.0.1:8123", "ClickHousePassword": ""})
+
+
+@pytest.fixture(scope="module")
+def front(fake, template, tmp_path_factory):
+    server = make_server("127.0.0.1", 0, template, fake.server.server_address[1], tmp_path_factory.mktemp("static"))
     serve_in_background(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -193,3 +212,30 @@ def test_a_malformed_request_line_is_answered_in_the_error_shape(front):
             raw += chunk
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 505") and json.loads(body)["error"]["code"] == "http_version_not_supported"
+
+
+def test_the_front_adds_what_the_distribution_adds(front, fake, template):
+    """x-origin-verify from the template's distribution, the value the functions get in ORIGIN_VERIFY, and
+    CloudFront's viewer address: whatever the client sent under those names."""
+    with requests.Session() as s:
+        r = s.post(f"{front}/api/events", data=b"{}", timeout=10, headers={
+            "Content-Type": "application/json", "X-Origin-Verify": "forged",
+            "CloudFront-Viewer-Address": "203.0.113.9:443", "CloudFront-Viewer-Country": "XX"})
+        assert r.status_code == 200
+        h = fake.events[-1]["headers"]
+    expected = template.environment()["ORIGIN_VERIFY"]
+    assert expected and h["x-origin-verify"] == expected
+    ip, port = h["cloudfront-viewer-address"].rsplit(":", 1)
+    assert ip == "127.0.0.1" and port.isdigit() and int(port) > 0
+    assert "cloudfront-viewer-country" not in h
+
+
+def test_a_country_for_the_front_to_say(fake, template, tmp_path):
+    server = make_server("127.0.0.1", 0, template, fake.server.server_address[1], tmp_path, viewer_country="NZ")
+    serve_in_background(server)
+    try:
+        requests.get(f"http://127.0.0.1:{server.server_address[1]}/api/health", timeout=10,
+                     headers={"CloudFront-Viewer-Country": "XX"})
+    finally:
+        server.shutdown()
+    assert fake.events[-1]["headers"]["cloudfront-viewer-country"] == "NZ"

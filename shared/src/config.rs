@@ -2,7 +2,7 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_REGION`, the credentials chain), so the same binaries talk to AWS,
 //! LocalStack or the local emulators.
 
-use crate::auth::jwt::Tokens;
+use crate::auth::jwt::{Signer, TokenSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -50,15 +50,18 @@ pub fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T,
     }
 }
 
-/// Token settings around a signing key: `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_TTL_SECONDS`.
-pub fn tokens_from(secret: &[u8]) -> Result<Tokens, ConfigError> {
-    Tokens::new(
-        secret,
-        &optional("JWT_ISSUER", "analytics"),
-        &optional("JWT_AUDIENCE", "analytics-api"),
-        number("JWT_TTL_SECONDS", 3600)?,
-    )
-    .map_err(|why| ConfigError::Invalid("JWT_SECRET", why))
+/// The token settings every function shares: `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_TTL_SECONDS`.
+pub fn token_settings() -> Result<TokenSettings, ConfigError> {
+    Ok(TokenSettings {
+        issuer: optional("JWT_ISSUER", "analytics"),
+        audience: optional("JWT_AUDIENCE", "analytics-api"),
+        ttl_seconds: number("JWT_TTL_SECONDS", 3600)?,
+    })
+}
+
+/// Auth's token signer from its secret (`JWT_SECRET`), with `token_settings`.
+pub fn signer_from(secret: &[u8]) -> Result<Signer, ConfigError> {
+    Signer::new(secret, &token_settings()?).map_err(|why| ConfigError::Invalid("JWT_SECRET", why))
 }
 
 /// Where ClickHouse is: `CLICKHOUSE_URL`, `CLICKHOUSE_USER`, `CLICKHOUSE_PASSWORD` (in AWS from Secrets

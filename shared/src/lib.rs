@@ -2,6 +2,7 @@
 //! tokens and passwords, and the ports with their adapters (each adapter behind a cargo feature).
 
 pub mod adapters;
+pub mod address;
 pub mod analytics;
 pub mod auth;
 pub mod config;

@@ -11,6 +11,7 @@ use crate::analytics::{
     ByteStream, Counts, ExportFormat, FunnelTally, Live, Question, Retention, RetentionCell,
     SiteSummary, Step,
 };
+use crate::auth::keys::{KeySet, PublicKey};
 use crate::error::StoreError;
 use crate::event::EventRecord;
 use crate::users::User;
@@ -71,6 +72,22 @@ pub struct Strikes {
     pub count: u32,
     /// When the window closes, and the count with it.
     pub until: OffsetDateTime,
+}
+
+/// The public keys that verify access tokens, by key id: auth publishes its own at cold start, and
+/// every function that verifies tokens reads them (never the secret auth signs with). A write lands only
+/// on the set it was computed from, so processes publishing at once lose no key.
+pub trait SigningKeys: Send + Sync {
+    /// Every stored key, retired or not (verifiers skip those past their `retire_at`).
+    fn load(&self) -> impl Future<Output = Result<KeySet, StoreError>> + Send;
+    /// Makes `key` the current one as `KeySet::publish` says (the other keys retire at `now + grace`,
+    /// those retired by `now` are dropped), writing only if that changes anything; the set as stored.
+    fn publish(
+        &self,
+        key: &PublicKey,
+        now: OffsetDateTime,
+        grace: Duration,
+    ) -> impl Future<Output = Result<KeySet, StoreError>> + Send;
 }
 
 /// The queue between the collector and the writer (Kinesis in AWS).

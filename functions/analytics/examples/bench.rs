@@ -16,7 +16,8 @@ use futures_util::StreamExt;
 use lambda_http::{Body, RequestExt};
 use shared::adapters::clickhouse::{analytics::ReadLimits, ClickHouse};
 use shared::adapters::memory::MemoryUsers;
-use shared::auth::{jwt::Tokens, Role};
+use shared::auth::jwt::{Signer, TokenSettings};
+use shared::auth::Role;
 use shared::config::ClickHouseConfig;
 use shared::ports::UserStore;
 use shared::users::{Email, User, Username};
@@ -81,8 +82,8 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn request(path: &str, query: &[(&str, String)], tokens: &Tokens) -> lambda_http::Request {
-    let t = tokens.issue("bench", Role::Admin, 0, OffsetDateTime::now_utc());
+fn request(path: &str, query: &[(&str, String)], signer: &Signer) -> lambda_http::Request {
+    let t = signer.issue("bench", Role::Admin, 0, OffsetDateTime::now_utc());
     let mut params: std::collections::HashMap<String, Vec<String>> = Default::default();
     for (k, v) in query {
         params.entry(k.to_string()).or_default().push(v.clone());
@@ -153,11 +154,14 @@ async fn main() {
         password: String::new(),
         database: database.clone(),
     };
-    let tokens = Tokens::new(
+    // Auth's key mints the requests' tokens; the function verifies them with its public key only.
+    let signer = Signer::new(
         b"bench-secret-bench-secret-bench-secret",
-        "analytics",
-        "analytics-api",
-        3600,
+        &TokenSettings {
+            issuer: "analytics".into(),
+            audience: "analytics-api".into(),
+            ttl_seconds: 3600,
+        },
     )
     .unwrap();
     let users = MemoryUsers::default();
@@ -183,7 +187,7 @@ async fn main() {
             },
         ),
         users,
-        tokens: tokens.clone(),
+        tokens: signer.verifier(),
     };
     let client = clickhouse::Client::default()
         .with_url(&url)
@@ -207,7 +211,7 @@ async fn main() {
         let req = request(
             "/api/analytics/export",
             &[("from", day(400)), ("to", day(0))],
-            &tokens,
+            &signer,
         );
         let start = Instant::now();
         let Answer::Stream(resp) = analytics::answer(&app, &req, end).await else {
@@ -342,7 +346,7 @@ async fn main() {
         let mut sql = Vec::new();
         for i in 0..=runs {
             captured.lock().unwrap().clear();
-            let req = request(path, &query, &tokens);
+            let req = request(path, &query, &signer);
             let start = Instant::now();
             let resp = analytics::handle_at(&app, req, end).await;
             let took = start.elapsed();

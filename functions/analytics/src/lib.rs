@@ -2,6 +2,7 @@
 //! 405 answers and authentication, so that no handler can forget a check.
 //! A handler: parse the parameters -> ask the store -> answer.
 
+pub mod metrics;
 pub mod setup;
 
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -21,6 +22,7 @@ pub struct App<A, U> {
     pub store: A,
     /// The accounts, for the admin-only routes: the role that counts is the one stored now.
     pub users: U,
+    /// Verifies access tokens with the public keys auth publishes (this function cannot sign any).
     pub tokens: Tokens,
 }
 
@@ -198,7 +200,8 @@ async fn route<A: AnalyticsStore, U: UserStore>(
         Access::Public => {}
         Access::SignedIn => {
             app.tokens
-                .authenticate(http::header_str(req, "authorization"))?;
+                .authenticate(http::header_str(req, "authorization"))
+                .await?;
         }
         Access::Admin => admin(app, req).await?,
     }

@@ -4,6 +4,7 @@ use lambda_http::Error;
 use shared::adapters::clickhouse::{analytics::ReadLimits, ClickHouse};
 use shared::adapters::dynamodb::DynamoUsers;
 use shared::adapters::{aws::sdk_config, secrets};
+use shared::auth::jwt::Tokens;
 use shared::config;
 
 use crate::App;
@@ -27,9 +28,12 @@ pub async fn app(streaming: bool) -> Result<App<ClickHouse, DynamoUsers>, Error>
             config::number("QUERY_TIMEOUT_SECONDS", defaults.max_execution_seconds)?
         },
     };
+    let users = DynamoUsers::from_sdk(&sdk, config::required("USERS_TABLE")?);
+    // The public keys auth publishes in the users table; re-read on a token with a new key id.
+    let tokens = Tokens::load(&config::token_settings()?, users.signing_keys()).await?;
     Ok(App {
         store: ClickHouse::for_reads(&secrets::clickhouse_config(&sdk).await?, &limits),
-        users: DynamoUsers::from_sdk(&sdk, config::required("USERS_TABLE")?),
-        tokens: secrets::tokens(&sdk).await?,
+        users,
+        tokens,
     })
 }

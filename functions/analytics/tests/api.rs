@@ -23,13 +23,15 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use shared::adapters::clickhouse::analytics::{raw, ReadLimits};
 use shared::adapters::clickhouse::{migrate, ClickHouse};
-use shared::adapters::memory::MemoryUsers;
+use shared::adapters::memory::{MemorySigningKeys, MemoryUsers};
 use shared::analytics::filter::Dimension;
 use shared::analytics::params::Params;
-use shared::auth::{jwt::Tokens, Role};
+use shared::auth::jwt::{Claims, Signer, TokenSettings, Tokens, REFRESH_EVERY};
+use shared::auth::keys::KeySet;
+use shared::auth::Role;
 use shared::config::ClickHouseConfig;
 use shared::event::{parse_event, EventRecord, RequestContext};
-use shared::ports::{AnalyticsStore, EventSink, UserStore};
+use shared::ports::{AnalyticsStore, EventSink, SigningKeys, UserStore};
 use shared::users::{Email, User, Username};
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
@@ -168,16 +170,39 @@ fn user(name: &str, role: Role) -> User {
     }
 }
 
+fn token_settings() -> TokenSettings {
+    TokenSettings {
+        issuer: "analytics".into(),
+        audience: "analytics-api".into(),
+        ttl_seconds: 900,
+    }
+}
+
+/// Auth's signing key (only auth has one; here it mints the tests' tokens).
+fn signer() -> &'static Signer {
+    static S: OnceLock<Signer> = OnceLock::new();
+    S.get_or_init(|| {
+        Signer::new(b"test-secret-test-secret-test-secret!", &token_settings()).unwrap()
+    })
+}
+
+/// The keys auth published (its own), in a store of their own.
+fn published() -> (MemorySigningKeys, KeySet) {
+    let mut keys = KeySet::default();
+    keys.publish(
+        signer().public_key(),
+        OffsetDateTime::now_utc(),
+        signer().retire_grace(),
+    );
+    (MemorySigningKeys::new(keys.clone()), keys)
+}
+
+/// The verifier of the function: the published keys, re-read on an unknown key id.
 fn tokens() -> &'static Tokens {
     static T: OnceLock<Tokens> = OnceLock::new();
     T.get_or_init(|| {
-        Tokens::new(
-            b"test-secret-test-secret-test-secret!",
-            "analytics",
-            "analytics-api",
-            900,
-        )
-        .unwrap()
+        let (store, keys) = published();
+        Tokens::refreshing(&token_settings(), store, &keys, REFRESH_EVERY)
     })
 }
 
@@ -187,11 +212,15 @@ fn request(path: &str, query: &[(&str, &str)], token: bool) -> Request {
 
 /// A request with a token for `who` (the role the token claims).
 fn request_as(path: &str, query: &[(&str, &str)], who: Option<(&str, Role)>) -> Request {
+    let token = who.map(|(name, role)| signer().issue(name, role, 0, OffsetDateTime::now_utc()));
+    request_with(path, query, token.as_deref())
+}
+
+fn request_with(path: &str, query: &[(&str, &str)], token: Option<&str>) -> Request {
     let mut b = lambda_http::http::Request::builder()
         .method("GET")
         .uri(path);
-    if let Some((name, role)) = who {
-        let t = tokens().issue(name, role, 0, OffsetDateTime::now_utc());
+    if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
     let mut params: std::collections::HashMap<String, Vec<String>> = Default::default();
@@ -208,7 +237,11 @@ async fn get(path: &str, query: &[(&str, &str)]) -> (u16, Value) {
 }
 
 async fn call(r: Request) -> (u16, Value) {
-    let resp = analytics::handle_at(&app().await, r, NOW).await;
+    call_on(&app().await, r).await
+}
+
+async fn call_on(app: &App<ClickHouse, MemoryUsers>, r: Request) -> (u16, Value) {
+    let resp = analytics::handle_at(app, r, NOW).await;
     let status = resp.status().as_u16();
     let Body::Text(t) = resp.body() else {
         panic!("no body")
@@ -825,6 +858,108 @@ async fn authentication_and_routing() {
     assert_eq!(resp.headers()["allow"], "GET");
     let (status, body) = call(request("/api/health", &[], false)).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
+}
+
+/// Only a key auth published verifies: this function holds no key that could sign, and a token from
+/// any other key is 401, whatever key id or algorithm it names.
+#[tokio::test]
+async fn a_token_from_a_key_not_published_is_401() {
+    let mut app = app().await;
+    let (store, keys) = published();
+    app.tokens = Tokens::refreshing(&token_settings(), store.clone(), &keys, REFRESH_EVERY);
+    let control = signer().issue("ada", Role::Admin, 0, OffsetDateTime::now_utc());
+    let overview = "/api/analytics/overview";
+    let export = "/api/analytics/export";
+    let range = [("from", "2026-03-28"), ("to", "2026-03-29")];
+    for path in [overview, export] {
+        let resp =
+            analytics::handle_at(&app, request_with(path, &range, Some(&control)), NOW).await;
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
+
+    let stranger = Signer::new(b"not-auths-secret-not-auths-secret!", &token_settings()).unwrap();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let claims = Claims {
+        sub: "ada".into(),
+        role: Role::Admin,
+        iat: now,
+        nbf: now,
+        exp: now + 600,
+        iss: "analytics".into(),
+        aud: "analytics-api".into(),
+        ver: 0,
+    };
+    let mut hs256 = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hs256.kid = Some(signer().kid().to_owned());
+    let public = signer().public_key();
+    let forged = [
+        (
+            "its own key id",
+            stranger.issue("ada", Role::Admin, 0, OffsetDateTime::now_utc()),
+        ),
+        (
+            "auth's key id",
+            jsonwebtoken::encode(signer().header(), &claims, stranger.encoding_key()).unwrap(),
+        ),
+        (
+            "HS256 keyed with the public key",
+            jsonwebtoken::encode(
+                &hs256,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(public.as_bytes()),
+            )
+            .unwrap(),
+        ),
+        (
+            "HS256 keyed with the public key in base64url",
+            jsonwebtoken::encode(
+                &hs256,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(public.to_base64url().as_bytes()),
+            )
+            .unwrap(),
+        ),
+    ];
+    for (what, token) in &forged {
+        for path in [overview, export] {
+            let (status, body) = call_on(&app, request_with(path, &range, Some(token))).await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (401, Some("unauthorized")),
+                "{what} on {path}"
+            );
+        }
+    }
+    // The unknown key id made the function look for it in the table, once (then not for 30 s).
+    assert_eq!(store.loads(), 1);
+}
+
+/// Auth starts with a new secret: its new key is published, and the next token signed with it is
+/// verified here without a restart; tokens of the old key still are until they expire.
+#[tokio::test]
+async fn a_rotated_key_is_picked_up_without_a_restart() {
+    let mut app = app().await;
+    let (store, keys) = published();
+    app.tokens = Tokens::refreshing(&token_settings(), store.clone(), &keys, REFRESH_EVERY);
+    let new = Signer::new(b"the-next-secret-the-next-secret!!", &token_settings()).unwrap();
+    store
+        .publish(
+            &new.public_key(),
+            OffsetDateTime::now_utc(),
+            new.retire_grace(),
+        )
+        .await
+        .unwrap();
+    for s in [&new, signer()] {
+        let token = s.issue("vic", Role::Viewer, 0, OffsetDateTime::now_utc());
+        let (status, _) = call_on(
+            &app,
+            request_with("/api/analytics/overview", &BERLIN, Some(&token)),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", s.kid());
+    }
+    assert_eq!(store.loads(), 1);
 }
 
 #[tokio::test]

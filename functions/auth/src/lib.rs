@@ -7,7 +7,7 @@ mod login;
 mod seed;
 
 use lambda_http::{Body, Request, Response};
-use shared::auth::jwt::Tokens;
+use shared::auth::jwt::{Signer, Tokens};
 use shared::config::{self, ConfigError};
 use shared::http;
 use shared::ports::{LoginThrottle, UserStore};
@@ -20,7 +20,10 @@ pub use seed::{ensure_admin, AdminSeed};
 pub struct App<U, T> {
     pub users: U,
     pub throttle: T,
-    pub tokens: Tokens,
+    /// Signs the access tokens: auth is the only function with the key.
+    pub signer: Signer,
+    /// Verifies them, with the published public keys, as every function does.
+    pub verifier: Tokens,
     pub settings: Settings,
 }
 
@@ -33,6 +36,10 @@ pub struct Settings {
     /// The same for one client address (many usernames tried from one place).
     pub max_failures_per_ip: u32,
     pub lockout: Duration,
+    /// The header an edge in front of the API sets to the client's address (`cloudfront-viewer-address`
+    /// behind the template's distribution, whose own address API Gateway sees); None: API Gateway's
+    /// `sourceIp`. When set, a request without it has no known address.
+    pub address_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,12 +49,14 @@ impl Default for Settings {
             max_failures_per_user: 5,
             max_failures_per_ip: 50,
             lockout: Duration::minutes(15),
+            address_header: None,
         }
     }
 }
 
 impl Settings {
-    /// `SIGNUP_ENABLED`, `LOGIN_MAX_FAILURES_PER_USER`, `LOGIN_MAX_FAILURES_PER_IP`, `LOGIN_LOCKOUT_SECONDS`.
+    /// `SIGNUP_ENABLED`, `LOGIN_MAX_FAILURES_PER_USER`, `LOGIN_MAX_FAILURES_PER_IP`, `LOGIN_LOCKOUT_SECONDS`,
+    /// `ADDRESS_HEADER`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let d = Self::default();
         Ok(Self {
@@ -64,6 +73,9 @@ impl Settings {
                 "LOGIN_LOCKOUT_SECONDS",
                 d.lockout.whole_seconds(),
             )?),
+            address_header: std::env::var("ADDRESS_HEADER")
+                .ok()
+                .filter(|h| !h.is_empty()),
         })
     }
 }
@@ -121,7 +133,7 @@ async fn route<U: UserStore, T: LoginThrottle>(
 /// before a password or role change, stops working at once.
 async fn current_user<U: UserStore, T>(app: &App<U, T>, req: &Request) -> Result<User, ApiError> {
     shared::auth::caller::current_user(
-        &app.tokens,
+        &app.verifier,
         &app.users,
         http::header_str(req, "authorization"),
     )

@@ -6,6 +6,7 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
+use shared::address::{self, Form};
 use shared::auth::password;
 use shared::http::{self, parse_json};
 use shared::ports::{Claim, LoginThrottle, UserStore};
@@ -36,7 +37,7 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
     let body: LoginRequest = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
     let user_key = user_key(&body.username);
-    let ip = client_ip(req);
+    let ip = client_ip(req, app.settings.address_header.as_deref());
     let pair_key = format!("{user_key}@{}", ip.as_deref().unwrap_or("unknown"));
     let ip_key = ip.map(|ip| format!("ip:{ip}"));
     // The attempt is counted before the password is checked, so parallel guesses cannot slip past.
@@ -80,14 +81,14 @@ pub(crate) async fn login<U: UserStore, T: LoginThrottle>(
         app.throttle.release(ip_key).await?;
     }
     let token = app
-        .tokens
+        .signer
         .issue(user.username.as_str(), user.role, user.token_version, now);
     Ok(http::json(
         200,
         &LoginResponse {
             access_token: token,
             token_type: "Bearer",
-            expires_in: app.tokens.ttl_seconds(),
+            expires_in: app.signer.ttl_seconds(),
             user: PublicUser::from(&user),
         },
     ))
@@ -146,12 +147,18 @@ pub(crate) async fn claim<U, T: LoginThrottle>(
     }
 }
 
-/// The caller's address as API Gateway saw it (never a header the client could forge).
-fn client_ip(req: &Request) -> Option<String> {
-    match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone().filter(|ip| !ip.is_empty()),
+/// The caller's address: from the edge's header when one is configured (behind CloudFront, API Gateway
+/// sees the edge, and the functions refuse requests that did not come through it), else as API Gateway
+/// saw it. Never a header the client could set.
+fn client_ip(req: &Request, header: Option<&str>) -> Option<String> {
+    let source_ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.http.source_ip.as_deref().filter(|ip| !ip.is_empty())
+        }
         _ => None,
-    }
+    };
+    let edge = header.map(|h| (http::header_str(req, h), Form::of_header(h)));
+    address::client(edge, source_ip)
 }
 
 #[cfg(test)]

@@ -3,18 +3,41 @@ use std::sync::Arc;
 use auth::{ensure_admin, AdminSeed, App, Settings};
 use lambda_http::{service_fn, Error};
 use shared::adapters::{aws::sdk_config, dynamodb::DynamoUsers, secrets};
+use shared::auth::jwt::{self, Tokens};
 use shared::auth::password;
 use shared::config;
+use shared::http::{self, OriginCheck};
+use shared::ports::SigningKeys;
+use time::OffsetDateTime;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
     let sdk = sdk_config().await;
     let users = DynamoUsers::from_sdk(&sdk, config::required("USERS_TABLE")?);
+    // The signing key from the secret; its public half is published for every verifier before the
+    // first token is signed (a new key retires the others once their tokens have expired).
+    let signer = secrets::signer(&sdk).await?;
+    let keys = users.signing_keys();
+    let published = keys
+        .publish(
+            &signer.public_key(),
+            OffsetDateTime::now_utc(),
+            signer.retire_grace(),
+        )
+        .await?;
+    tracing::info!(kid = signer.kid(), "signing access tokens");
+    let verifier = Tokens::refreshing(
+        &config::token_settings()?,
+        keys,
+        &published,
+        jwt::REFRESH_EVERY,
+    );
     let app = Arc::new(App {
         throttle: users.throttle(),
         users,
-        tokens: secrets::tokens(&sdk).await?,
+        signer,
+        verifier,
         settings: Settings::from_env()?,
     });
     let seed = AdminSeed {
@@ -30,9 +53,16 @@ async fn main() -> Result<(), Error> {
     }
     // Made now, so that the first login for an unknown user does not take longer than the others.
     tokio::task::spawn_blocking(password::dummy_hash).await?;
+    let origin = OriginCheck::from_env();
     lambda_http::run(service_fn(move |req| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(auth::handle(&app, req).await) }
+        let allowed = origin.check(&req);
+        async move {
+            Ok::<_, std::convert::Infallible>(match allowed {
+                Ok(()) => auth::handle(&app, req).await,
+                Err(err) => http::error(&err),
+            })
+        }
     }))
     .await
 }

@@ -7,18 +7,44 @@ use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Request};
 use serde_json::{json, Value};
-use shared::adapters::memory::{MemoryThrottle, MemoryUsers};
-use shared::auth::{jwt::Tokens, Role};
+use shared::adapters::memory::{MemorySigningKeys, MemoryThrottle, MemoryUsers};
+use shared::auth::jwt::{Signer, TokenSettings, Tokens, REFRESH_EVERY};
+use shared::auth::Role;
+use shared::ports::SigningKeys;
 use time::OffsetDateTime;
 
 const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 type TestApp = App<MemoryUsers, MemoryThrottle>;
 
+fn token_settings() -> TokenSettings {
+    TokenSettings {
+        issuer: "analytics".into(),
+        audience: "analytics-api".into(),
+        ttl_seconds: 900,
+    }
+}
+
+fn signer(secret: &[u8]) -> Signer {
+    Signer::new(secret, &token_settings()).unwrap()
+}
+
+/// As at cold start: the signer's public key published, and the verifier reading the published keys.
 async fn app_with(settings: Settings) -> TestApp {
+    let signer = signer(SECRET);
+    let keys = MemorySigningKeys::default();
+    let published = keys
+        .publish(
+            &signer.public_key(),
+            OffsetDateTime::now_utc(),
+            signer.retire_grace(),
+        )
+        .await
+        .unwrap();
     let app = App {
         users: MemoryUsers::default(),
         throttle: MemoryThrottle::default(),
-        tokens: Tokens::new(SECRET, "analytics", "analytics-api", 900).unwrap(),
+        verifier: Tokens::refreshing(&token_settings(), keys, &published, REFRESH_EVERY),
+        signer,
         settings,
     };
     let seed = AdminSeed {
@@ -502,8 +528,17 @@ async fn a_deleted_users_token_stops_working() {
 
 // --- tokens -----------------------------------------------------------------------------------------
 
-fn sign(alg: Algorithm, key: &[u8], claims: &Value) -> String {
-    encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
+/// Signed with auth's key (EdDSA, its key id), as a token it issued would be.
+fn sign(claims: &Value) -> String {
+    let s = signer(SECRET);
+    encode(s.header(), claims, s.encoding_key()).unwrap()
+}
+
+/// Signed with HMAC (`alg` HS256, HS384 or HS512) under auth's key id.
+fn hmac(alg: Algorithm, key: &[u8], claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(signer(SECRET).kid().to_owned());
+    encode(&header, claims, &EncodingKey::from_secret(key)).unwrap()
 }
 
 fn claims(now: i64) -> Value {
@@ -526,12 +561,23 @@ fn tamper(token: &str, payload: &Value) -> String {
     )
 }
 
+/// Replaces the header of a signed token, keeping its payload and signature.
+fn reheader(token: &str, header: &Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    format!(
+        "{}.{}.{}",
+        B64.encode(header.to_string()),
+        parts[1],
+        parts[2]
+    )
+}
+
 #[tokio::test]
 async fn token_attacks_are_401() {
     let app = app().await;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let good = claims(now);
-    let valid = sign(Algorithm::HS256, SECRET, &good);
+    let valid = sign(&good);
     // The control: the same construction with nothing wrong is accepted.
     assert_eq!(
         call(&app, req("GET", "/api/auth/me", None, Some(&valid)))
@@ -540,50 +586,70 @@ async fn token_attacks_are_401() {
         200
     );
 
+    let kid = signer(SECRET).kid().to_owned();
+    let public = app.signer.public_key();
     let none = format!(
         "{}.{}.",
-        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        B64.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string()),
         B64.encode(good.to_string())
     );
     let mut no_exp = good.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
+    let other = signer(b"another-secret-another-secret-xyz!");
     let attacks = [
         ("alg none", none),
+        // A key that was never published, under its own key id and under auth's.
         (
             "another key",
-            sign(
-                Algorithm::HS256,
-                b"another-secret-another-secret-xyz!",
-                &good,
+            other.issue("admin", Role::Admin, 0, OffsetDateTime::now_utc()),
+        ),
+        (
+            "another key, auth's key id",
+            encode(signer(SECRET).header(), &good, other.encoding_key()).unwrap(),
+        ),
+        (
+            "no key id",
+            reheader(&valid, &json!({"alg": "EdDSA", "typ": "JWT"})),
+        ),
+        (
+            "unknown key id",
+            reheader(
+                &valid,
+                &json!({"alg": "EdDSA", "typ": "JWT", "kid": "0123456789abcdef"}),
             ),
         ),
+        // Algorithm confusion: HMAC keyed with what a client can know (the public key) or the secret.
         (
-            "HS512 with the right key",
-            sign(Algorithm::HS512, SECRET, &good),
+            "HS256 with the public key",
+            hmac(Algorithm::HS256, public.as_bytes(), &good),
         ),
         (
-            "HS384 with the right key",
-            sign(Algorithm::HS384, SECRET, &good),
+            "HS256 with the public key in base64url",
+            hmac(Algorithm::HS256, public.to_base64url().as_bytes(), &good),
+        ),
+        (
+            "HS256 with the secret",
+            hmac(Algorithm::HS256, SECRET, &good),
+        ),
+        (
+            "HS512 with the secret",
+            hmac(Algorithm::HS512, SECRET, &good),
+        ),
+        (
+            "HS384 with the secret",
+            hmac(Algorithm::HS384, SECRET, &good),
         ),
         (
             "expired",
-            sign(
-                Algorithm::HS256,
-                SECRET,
-                &with(
-                    with(good.clone(), "exp", json!(now - 120)),
-                    "iat",
-                    json!(now - 720),
-                ),
-            ),
+            sign(&with(
+                with(good.clone(), "exp", json!(now - 120)),
+                "iat",
+                json!(now - 720),
+            )),
         ),
         (
             "not yet valid",
-            sign(
-                Algorithm::HS256,
-                SECRET,
-                &with(good.clone(), "nbf", json!(now + 3600)),
-            ),
+            sign(&with(good.clone(), "nbf", json!(now + 3600))),
         ),
         (
             "tampered subject",
@@ -595,21 +661,13 @@ async fn token_attacks_are_401() {
         ),
         (
             "wrong audience",
-            sign(
-                Algorithm::HS256,
-                SECRET,
-                &with(good.clone(), "aud", json!("someone-else")),
-            ),
+            sign(&with(good.clone(), "aud", json!("someone-else"))),
         ),
         (
             "wrong issuer",
-            sign(
-                Algorithm::HS256,
-                SECRET,
-                &with(good.clone(), "iss", json!("evil")),
-            ),
+            sign(&with(good.clone(), "iss", json!("evil"))),
         ),
-        ("no expiry", sign(Algorithm::HS256, SECRET, &no_exp)),
+        ("no expiry", sign(&no_exp)),
         ("garbage", "garbage".to_owned()),
         ("three garbage parts", "a.b.c".to_owned()),
         ("empty", String::new()),
@@ -634,7 +692,7 @@ async fn a_role_changed_in_the_token_is_401_and_grants_nothing() {
     // Even a correctly signed token claiming admin (say, issued before a demotion) gets 403 on admin
     // routes: they judge the caller's role by the store, not by the token.
     let signed = app
-        .tokens
+        .signer
         .issue("grace", Role::Admin, 0, OffsetDateTime::now_utc());
     assert_eq!(
         call(&app, req("GET", "/api/users", None, Some(&signed)))
@@ -773,6 +831,41 @@ async fn a_stranger_cannot_lock_the_owner_out() {
     )
     .await;
     assert_eq!(changed.status, 204, "{}", changed.body);
+}
+
+/// Behind CloudFront, API Gateway sees one of the edge's addresses for every caller: the limiter keys
+/// on the viewer's address from the edge's header instead, so one stranger behind an edge locks
+/// only themselves.
+#[tokio::test]
+async fn behind_the_edge_the_viewers_address_is_what_is_limited() {
+    let app = app_with(Settings {
+        address_header: Some("cloudfront-viewer-address".into()),
+        ..Settings::default()
+    })
+    .await;
+    let via_edge = |viewer: &str, password: &str| {
+        let mut r = login_from("130.176.0.1", "admin", password); // the edge, the same for both
+        r.headers_mut()
+            .insert("cloudfront-viewer-address", viewer.parse().unwrap());
+        r
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            call(&app, via_edge("203.0.113.66:40000", "guess"))
+                .await
+                .status,
+            401
+        );
+    }
+    let stranger = call(&app, via_edge("203.0.113.66:40001", "admin")).await;
+    assert_eq!(
+        stranger.status, 429,
+        "the stranger's viewer address is locked"
+    );
+    // The owner comes through the same edge address, from their own viewer address (IPv6, as
+    // CloudFront writes it: no brackets, then the port).
+    let owner = call(&app, via_edge("2001:db8::7:443", "admin")).await;
+    assert_eq!(owner.status, 200, "{}", owner.body);
 }
 
 #[tokio::test]

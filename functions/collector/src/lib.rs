@@ -17,7 +17,6 @@ use time::OffsetDateTime;
 
 use crate::clients::Clients;
 
-mod address;
 mod clients;
 mod metrics;
 
@@ -115,6 +114,7 @@ async fn collect<Q: EventQueue, S: SaltStore>(
     app: &App<Q, S>,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
+    let mut tally = metrics::Tally::start(OffsetDateTime::now_utc());
     let body = body_bytes(req)?;
     let batch = Batch::read(body).map_err(|err| match err {
         BodyError::Json(err) => ApiError::malformed_json(err),
@@ -151,6 +151,7 @@ async fn collect<Q: EventQueue, S: SaltStore>(
             Err(reason) => rejected.push(Rejected { index, reason }),
         }
     }
+    tally.rejected = rejected.len();
     if accepted.is_empty() {
         let details = rejected.iter().map(|r| json!(r)).collect();
         return Err(
@@ -174,7 +175,9 @@ async fn collect<Q: EventQueue, S: SaltStore>(
                 "events could not be queued; retry later (event_id makes retries safe)",
             )
         })?;
+        tally.queued = accepted.len();
     }
+    tally.refused = false;
     Ok(http::json(
         202,
         &Accepted {
@@ -215,11 +218,13 @@ async fn cookieless_client<S: SaltStore>(
         Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.http.source_ip.as_deref(),
         _ => None,
     };
-    let address = address::client(
-        cookieless
-            .address_header
-            .as_deref()
-            .map(|h| (http::header_str(req, h), address::Form::of_header(h))),
+    let address = shared::address::client(
+        cookieless.address_header.as_deref().map(|h| {
+            (
+                http::header_str(req, h),
+                shared::address::Form::of_header(h),
+            )
+        }),
         source_ip,
     );
     if address.is_none() {

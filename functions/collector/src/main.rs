@@ -5,12 +5,14 @@ use lambda_http::{service_fn, Error};
 use shared::adapters::{aws::sdk_config, kinesis::KinesisQueue, salts::DynamoSalts};
 use shared::config;
 use shared::cookieless::Sites;
+use shared::http::{self, OriginCheck};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    // The bot list is compiled here, at cold start, not on the first request.
-    shared::useragent::warm();
+    // The bot list is built at cold start, not on the first request: on a thread of its own, so that it
+    // overlaps the SDK's setup and the wait for the first event (a request that comes sooner waits).
+    std::thread::spawn(shared::useragent::warm);
     let sdk = sdk_config().await;
     let optional = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let app = Arc::new(
@@ -26,9 +28,16 @@ async fn main() -> Result<(), Error> {
             address_header: optional("ADDRESS_HEADER"),
         }),
     );
+    let origin = OriginCheck::from_env();
     lambda_http::run(service_fn(move |req| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(collector::handle(&app, req).await) }
+        let allowed = origin.check(&req);
+        async move {
+            Ok::<_, std::convert::Infallible>(match allowed {
+                Ok(()) => collector::handle(&app, req).await,
+                Err(err) => http::error(&err),
+            })
+        }
     }))
     .await
 }

@@ -36,9 +36,86 @@ pub fn bot_events_dropped(events: &[EventRecord], kind: &str, at: OffsetDateTime
         .collect()
 }
 
+/// What became of one request's events, written as one line when the request is answered (on drop, so
+/// that every way out of the handler counts): metrics `Analytics/Collector` QueuedEvents (put on the
+/// stream), RejectedEvents (invalid, with their reasons in the answer) and RefusedRequests (answered
+/// 4xx/5xx: malformed, too large, or the stream unavailable), without dimensions.
+pub struct Tally {
+    at: OffsetDateTime,
+    pub queued: usize,
+    pub rejected: usize,
+    pub refused: bool,
+}
+
+impl Tally {
+    /// A request is counted as refused until it is known to be answered 202.
+    pub fn start(at: OffsetDateTime) -> Self {
+        Self {
+            at,
+            queued: 0,
+            rejected: 0,
+            refused: true,
+        }
+    }
+
+    /// Written with `format!`, not a JSON tree: this runs on every request.
+    pub fn line(&self) -> String {
+        format!(
+            concat!(
+                r#"{{"_aws":{{"Timestamp":{},"CloudWatchMetrics":[{{"Namespace":"Analytics/Collector","#,
+                r#""Dimensions":[[]],"Metrics":[{{"Name":"QueuedEvents","Unit":"Count"}},"#,
+                r#"{{"Name":"RejectedEvents","Unit":"Count"}},{{"Name":"RefusedRequests","Unit":"Count"}}]}}]}},"#,
+                r#""QueuedEvents":{},"RejectedEvents":{},"RefusedRequests":{}}}"#
+            ),
+            self.at.unix_timestamp_nanos() / 1_000_000,
+            self.queued,
+            self.rejected,
+            u8::from(self.refused),
+        )
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        // stdout, not tracing: CloudWatch reads the `_aws` key of a line as it is.
+        println!("{}", self.line());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tally_counts_a_request_refused_until_it_is_answered() {
+        let mut tally = Tally::start(OffsetDateTime::UNIX_EPOCH);
+        let v: serde_json::Value = serde_json::from_str(&tally.line()).unwrap();
+        assert_eq!(
+            (
+                &v["RefusedRequests"],
+                &v["QueuedEvents"],
+                &v["RejectedEvents"]
+            ),
+            (&json!(1), &json!(0), &json!(0))
+        );
+        (tally.queued, tally.rejected, tally.refused) = (3, 2, false);
+        let v: serde_json::Value = serde_json::from_str(&tally.line()).unwrap();
+        assert_eq!(
+            (
+                &v["RefusedRequests"],
+                &v["QueuedEvents"],
+                &v["RejectedEvents"]
+            ),
+            (&json!(0), &json!(3), &json!(2))
+        );
+        let names: Vec<&str> = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["QueuedEvents", "RejectedEvents", "RefusedRequests"]);
+    }
 
     #[test]
     fn one_line_per_site_with_its_count() {

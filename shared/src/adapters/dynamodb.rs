@@ -2,7 +2,8 @@
 //! - `USER#<username>` holds the user;
 //! - `EMAIL#<email>` reserves an address, so e-mails are unique without a scan;
 //! - `META#admins` counts the admins, so that "never remove the last admin" holds under concurrency;
-//! - `THROTTLE#<key>` counts failed logins, removed by the table's TTL (`expires_at`).
+//! - `THROTTLE#<key>` counts failed logins, removed by the table's TTL (`expires_at`);
+//! - `META#signing-keys` holds the public keys that verify access tokens (`signing_keys.rs`).
 //!
 //! Writes that touch more than one of them are one transaction.
 
@@ -42,6 +43,11 @@ impl DynamoUsers {
             client,
             table: table.into(),
         }
+    }
+
+    /// The same table holds the published token keys.
+    pub fn signing_keys(&self) -> super::signing_keys::DynamoSigningKeys {
+        super::signing_keys::DynamoSigningKeys::new(self.client.clone(), self.table.clone())
     }
 
     /// The same table holds the login throttle.

@@ -2,14 +2,15 @@
 //! and the real adapters; integration and end-to-end tests use the real engines.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use time::{Duration, OffsetDateTime};
 
+use crate::auth::keys::{KeySet, PublicKey};
 use crate::auth::Role;
 use crate::error::{Conflict, StoreError};
 use crate::event::EventRecord;
-use crate::ports::{Claim, EventQueue, LoginThrottle, Strikes, UserStore};
+use crate::ports::{Claim, EventQueue, LoginThrottle, SigningKeys, Strikes, UserStore};
 use crate::users::User;
 
 #[derive(Default)]
@@ -190,5 +191,45 @@ impl crate::ports::SaltStore for MemorySalts {
             return Err(StoreError::Backend("salts unavailable".into()));
         }
         Ok(self.salts.lock().unwrap().clone())
+    }
+}
+
+/// The published token keys in the process. Clones share them (a test keeps one to publish into while
+/// a verifier reads another); `loads` counts the reads.
+#[derive(Clone, Default)]
+pub struct MemorySigningKeys {
+    keys: Arc<Mutex<KeySet>>,
+    loads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl MemorySigningKeys {
+    pub fn new(keys: KeySet) -> Self {
+        Self {
+            keys: Arc::new(Mutex::new(keys)),
+            loads: Default::default(),
+        }
+    }
+
+    /// How many times the keys were read.
+    pub fn loads(&self) -> usize {
+        self.loads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl SigningKeys for MemorySigningKeys {
+    async fn load(&self) -> Result<KeySet, StoreError> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.keys.lock().unwrap().clone())
+    }
+
+    async fn publish(
+        &self,
+        key: &PublicKey,
+        now: OffsetDateTime,
+        grace: Duration,
+    ) -> Result<KeySet, StoreError> {
+        let mut keys = self.keys.lock().unwrap();
+        keys.publish(*key, now, grace);
+        Ok(keys.clone())
     }
 }

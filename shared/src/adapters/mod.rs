@@ -20,3 +20,5 @@ pub mod memory;
 pub mod salts;
 #[cfg(feature = "secrets")]
 pub mod secrets;
+#[cfg(feature = "dynamodb")]
+pub mod signing_keys;

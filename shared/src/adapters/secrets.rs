@@ -1,4 +1,4 @@
-//! Secret settings (the JWT key, the first admin's password, ClickHouse's password): given directly
+//! Secret settings (auth's token secret, the first admin's password, ClickHouse's password): given directly
 //! in `NAME` where a local run or a test sets it, else read once at cold start from the Secrets
 //! Manager secret that `NAME_SECRET_ARN` names. In AWS they never appear in the template, the
 //! function's configuration or the logs.
@@ -6,7 +6,7 @@
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::Client;
 
-use crate::auth::jwt::Tokens;
+use crate::auth::jwt::Signer;
 use crate::config::{self, ConfigError};
 
 /// The value of `name` (set, even empty), else of the secret `{name}_SECRET_ARN` names, else None.
@@ -38,13 +38,14 @@ pub async fn setting(
     Ok(Some(value.to_owned()))
 }
 
-/// The access-token settings around the key from `JWT_SECRET` / `JWT_SECRET_ARN`.
-pub async fn tokens(sdk: &aws_config::SdkConfig) -> Result<Tokens, ConfigError> {
+/// Auth's token signer, from the secret in `JWT_SECRET` / `JWT_SECRET_ARN` (no other function reads
+/// it: they verify with the published public keys).
+pub async fn signer(sdk: &aws_config::SdkConfig) -> Result<Signer, ConfigError> {
     let secret = setting(sdk, "JWT_SECRET", "JWT_SECRET_ARN")
         .await?
         .filter(|s| !s.is_empty())
         .ok_or(ConfigError::Missing("JWT_SECRET_ARN"))?;
-    config::tokens_from(secret.as_bytes())
+    config::signer_from(secret.as_bytes())
 }
 
 /// Where ClickHouse is, with its password from `CLICKHOUSE_PASSWORD` / `CLICKHOUSE_PASSWORD_SECRET_ARN`.

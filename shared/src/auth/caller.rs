@@ -11,7 +11,7 @@ pub async fn current_user<U: UserStore>(
     users: &U,
     authorization: Option<&str>,
 ) -> Result<User, ApiError> {
-    let claims = tokens.authenticate(authorization)?;
+    let claims = tokens.authenticate(authorization).await?;
     let user = users
         .get(&claims.sub)
         .await?

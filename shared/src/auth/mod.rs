@@ -1,7 +1,8 @@
-//! Identity: roles, bearer tokens, and (behind the `password` feature) password hashing.
+//! Identity: roles, bearer tokens and their keys, and (behind the `password` feature) password hashing.
 
 pub mod caller;
 pub mod jwt;
+pub mod keys;
 #[cfg(feature = "password")]
 pub mod password;
 

@@ -7,19 +7,21 @@
 //! ` PTST/` for `(^| )PTST\/`); one Aho-Corasick scan finds which of those occur (a fraction of a µs over a
 //! User-Agent), and only the patterns behind them are run, each compiled the first time it is needed.
 //! A pattern with no such literals of 3 bytes or more (none, in the pinned list) goes to one regex that
-//! every User-Agent is run through.
+//! every User-Agent is run through. The literals are extracted at build time (build.rs), not at each
+//! cold start.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use std::sync::{LazyLock, OnceLock};
 
 /// One `tag<TAB>pattern` line per entry, in the list's order (the tag is the entry's first one).
 const DATA: &str = include_str!("../../data/useragent/bot-patterns.tsv");
 
-/// Shorter literals would send too many User-Agents to the patterns behind them.
-const MIN_LITERAL: usize = 3;
+/// (pattern index, literal) and the patterns without literals, from build.rs.
+mod extracted {
+    include!(concat!(env!("OUT_DIR"), "/crawler_literals.rs"));
+}
 
 struct Pattern {
     source: &'static str,
@@ -41,21 +43,6 @@ fn syntax() -> syntax::Config {
     syntax::Config::new().unicode(false).utf8(false)
 }
 
-/// Literals that every match of `pattern` starts with, if each is long enough to be worth scanning for.
-fn prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut extractor = Extractor::new();
-    extractor.kind(ExtractKind::Prefix);
-    let literals = extractor.extract(&hir).literals()?.to_vec();
-    let usable = !literals.is_empty() && literals.iter().all(|l| l.as_bytes().len() >= MIN_LITERAL);
-    usable.then(|| literals.iter().map(|l| l.as_bytes().to_vec()).collect())
-}
-
 fn compile(pattern: &str) -> Regex {
     Regex::builder()
         .syntax(syntax())
@@ -73,16 +60,12 @@ static LIST: LazyLock<List> = LazyLock::new(|| {
             compiled: OnceLock::new(),
         })
         .collect();
-    let (mut literals, mut owner, mut rest) = (Vec::new(), Vec::new(), Vec::new());
-    for (index, pattern) in patterns.iter().enumerate() {
-        match prefixes(pattern.source) {
-            Some(found) => {
-                owner.extend(std::iter::repeat_n(index, found.len()));
-                literals.extend(found);
-            }
-            None => rest.push(index),
-        }
-    }
+    let owner: Vec<usize> = extracted::LITERALS
+        .iter()
+        .map(|(index, _)| *index)
+        .collect();
+    let literals: Vec<&[u8]> = extracted::LITERALS.iter().map(|(_, l)| *l).collect();
+    let rest = extracted::REST.to_vec();
     let literals = AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::ContiguousNFA))
         .match_kind(MatchKind::Standard)

@@ -1,4 +1,5 @@
-//! The client's address, for cookieless visitor ids only: hashed there, never stored or logged.
+//! The client's address, behind an edge or not: for cookieless visitor ids (hashed there, never stored
+//! or logged) and the sign-in limiter.
 
 use std::net::{IpAddr, SocketAddr};
 
