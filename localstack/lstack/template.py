@@ -29,7 +29,8 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct(tag: str):
-    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
+    # `!Ref X` and `!Condition X` (a condition inside !And/!Or/!Not) have no `Fn::` in their long form.
+    name = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
 
     def build(loader: yaml.Loader, node: yaml.Node) -> dict:
         if isinstance(node, yaml.ScalarNode):

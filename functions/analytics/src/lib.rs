@@ -5,6 +5,11 @@
 pub mod metrics;
 pub mod setup;
 
+/// The paths the function URL of streamed answers serves: the export, and health.
+pub fn streamed_route(path: &str) -> bool {
+    matches!(path, "/api/analytics/export" | "/api/health")
+}
+
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use shared::analytics::filter::Dimension;
@@ -455,4 +460,21 @@ async fn sites<A: AnalyticsStore, U>(
     now: OffsetDateTime,
 ) -> Result<Value, ApiError> {
     Ok(json!({"sites": app.store.sites(now).await?}))
+}
+
+#[cfg(test)]
+mod streamed_route_tests {
+    #[test]
+    fn the_function_url_serves_only_the_export() {
+        assert!(super::streamed_route("/api/analytics/export"));
+        assert!(super::streamed_route("/api/health"));
+        for path in [
+            "/api/analytics/overview",
+            "/api/analytics/funnel",
+            "/api/auth/login",
+            "/",
+        ] {
+            assert!(!super::streamed_route(path), "{path}");
+        }
+    }
 }

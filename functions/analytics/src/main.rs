@@ -24,12 +24,13 @@ async fn main() -> Result<(), Error> {
                 Err(err) => http::error(&err),
             };
             let millis = started.elapsed().as_secs_f64() * 1000.0;
-            // stdout, not tracing: CloudWatch reads the `_aws` key of a line as it is.
             let status = response.status().as_u16();
-            println!(
-                "{}",
-                metrics::query_time(route, status, millis, OffsetDateTime::now_utc())
-            );
+            // Answers that ran a query: not health, 404s, or requests refused before one (401, 403).
+            if route != "other" && !matches!(status, 401 | 403) {
+                // stdout, not tracing: CloudWatch reads the `_aws` key of a line as it is.
+                let at = OffsetDateTime::now_utc();
+                println!("{}", metrics::query_time(route, status, millis, at));
+            }
             Ok::<_, std::convert::Infallible>(response)
         }
     }))

@@ -158,12 +158,35 @@ fn client_ip(req: &Request, header: Option<&str>) -> Option<String> {
         _ => None,
     };
     let edge = header.map(|h| (http::header_str(req, h), Form::of_header(h)));
-    address::client(edge, source_ip)
+    address::client(edge, source_ip).map(|ip| limited_as(&ip))
+}
+
+/// What the limiter counts an address as: an IPv4 address itself, an IPv6 address by its /64 (one
+/// host is commonly given a whole /64, and could take a fresh address for every guess).
+fn limited_as(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_owned(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::slowdown;
+    use super::{limited_as, slowdown};
+
+    #[test]
+    fn ipv6_addresses_are_limited_by_their_64() {
+        assert_eq!(limited_as("203.0.113.7"), "203.0.113.7");
+        assert_eq!(limited_as("2001:db8:1:2::7"), "2001:db8:1:2::/64");
+        assert_eq!(
+            limited_as("2001:db8:1:2:ffff::1"),
+            limited_as("2001:db8:1:2::7")
+        );
+        assert_ne!(limited_as("2001:db8:1:3::7"), limited_as("2001:db8:1:2::7"));
+    }
     use std::time::Duration;
 
     #[test]

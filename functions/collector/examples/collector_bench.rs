@@ -261,13 +261,13 @@ fn main() {
     let now = OffsetDateTime::now_utc();
     let mut rng = Lcg(1);
 
-    println!(
+    eprintln!(
         "Per CPU-second of the one thread that runs everything (the last column: the share of wall"
     );
-    println!("time it got; other work on the machine lowers it, not the rates).");
-    println!();
-    println!("| body | events/s (before) | events/s | requests/s | µs per event | speed-up | CPU share |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    eprintln!("time it got; other work on the machine lowers it, not the rates).");
+    eprintln!();
+    eprintln!("| body | events/s (before) | events/s | requests/s | µs per event | speed-up | CPU share |");
+    eprintln!("|---|---:|---:|---:|---:|---:|---:|");
     for size in sizes {
         let requests: Vec<String> = (0..VARIANTS)
             .map(|_| {
@@ -311,7 +311,7 @@ fn main() {
         } else {
             format!("batch of {size}")
         };
-        println!(
+        eprintln!(
             "| {label} | {} | {per_s:.0} | {:.0} | {:.2} | {} | {:.0} % |",
             if before > 0.0 {
                 format!("{before:.0}")
@@ -347,21 +347,21 @@ fn main() {
         let req = lambda_http::Request::from(lambda);
         std::hint::black_box(runtime.block_on(collector::handle(&app, req)));
     }) - decode;
-    println!();
-    println!("| one request with one event | µs |");
-    println!("|---|---:|");
-    println!(
+    eprintln!();
+    eprintln!("| one request with one event | µs |");
+    eprintln!("|---|---:|");
+    eprintln!(
         "| API Gateway event decoded into a request | {:.2} |",
         decode * 1e6
     );
-    println!("| User-Agent parsed | {:.2} |", ua * 1e6);
-    println!(
+    eprintln!("| User-Agent parsed | {:.2} |", ua * 1e6);
+    eprintln!(
         "| the handler (User-Agent, event, record encoded, answer) | {:.2} |",
         handler * 1e6
     );
-    println!("| the whole invocation | {:.2} |", whole * 1e6);
-    println!();
-    println!(
+    eprintln!("| the whole invocation | {:.2} |", whole * 1e6);
+    eprintln!();
+    eprintln!(
         "Peak RSS of the process (VmHWM), the batches of 500 having run last: {:.1} MB; {} records encoded, {:.0} bytes each on average.",
         peak_rss_mb(),
         app.queue.records.load(Ordering::Relaxed),

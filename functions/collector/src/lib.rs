@@ -177,6 +177,7 @@ async fn collect<Q: EventQueue, S: SaltStore>(
         })?;
         tally.queued = accepted.len();
     }
+    tally.accepted = accepted.len();
     tally.refused = false;
     Ok(http::json(
         202,

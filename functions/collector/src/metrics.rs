@@ -37,11 +37,13 @@ pub fn bot_events_dropped(events: &[EventRecord], kind: &str, at: OffsetDateTime
 }
 
 /// What became of one request's events, written as one line when the request is answered (on drop, so
-/// that every way out of the handler counts): metrics `Analytics/Collector` QueuedEvents (put on the
-/// stream), RejectedEvents (invalid, with their reasons in the answer) and RefusedRequests (answered
-/// 4xx/5xx: malformed, too large, or the stream unavailable), without dimensions.
+/// that every way out of the handler counts): metrics `Analytics/Collector` AcceptedEvents (valid, in a
+/// 202 answer: queued, or dropped as a bot's), QueuedEvents (put on the stream), RejectedEvents (invalid,
+/// with their reasons in the answer) and RefusedRequests (answered 4xx/5xx: malformed, too large, or
+/// the stream unavailable), without dimensions.
 pub struct Tally {
     at: OffsetDateTime,
+    pub accepted: usize,
     pub queued: usize,
     pub rejected: usize,
     pub refused: bool,
@@ -52,6 +54,7 @@ impl Tally {
     pub fn start(at: OffsetDateTime) -> Self {
         Self {
             at,
+            accepted: 0,
             queued: 0,
             rejected: 0,
             refused: true,
@@ -63,11 +66,13 @@ impl Tally {
         format!(
             concat!(
                 r#"{{"_aws":{{"Timestamp":{},"CloudWatchMetrics":[{{"Namespace":"Analytics/Collector","#,
-                r#""Dimensions":[[]],"Metrics":[{{"Name":"QueuedEvents","Unit":"Count"}},"#,
+                r#""Dimensions":[[]],"Metrics":[{{"Name":"AcceptedEvents","Unit":"Count"}},"#,
+                r#"{{"Name":"QueuedEvents","Unit":"Count"}},"#,
                 r#"{{"Name":"RejectedEvents","Unit":"Count"}},{{"Name":"RefusedRequests","Unit":"Count"}}]}}]}},"#,
-                r#""QueuedEvents":{},"RejectedEvents":{},"RefusedRequests":{}}}"#
+                r#""AcceptedEvents":{},"QueuedEvents":{},"RejectedEvents":{},"RefusedRequests":{}}}"#
             ),
             self.at.unix_timestamp_nanos() / 1_000_000,
+            self.accepted,
             self.queued,
             self.rejected,
             u8::from(self.refused),
@@ -114,7 +119,15 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["QueuedEvents", "RejectedEvents", "RefusedRequests"]);
+        assert_eq!(
+            names,
+            [
+                "AcceptedEvents",
+                "QueuedEvents",
+                "RejectedEvents",
+                "RefusedRequests"
+            ]
+        );
     }
 
     #[test]

@@ -149,6 +149,14 @@ impl Signer {
     }
 }
 
+/// What auth's key ids look like (`PublicKey::kid`): 16 lowercase hex digits.
+fn is_kid(kid: &str) -> bool {
+    kid.len() == 16
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// Verifies tokens against the published keys. Cheap to clone (the clones share the keys). The
 /// lookup of a known key id takes a read lock for a moment; a token whose key id is unknown (or whose
 /// key retired) makes it re-read the keys from the store, at most once every `refresh_every`, so a
@@ -167,7 +175,15 @@ struct Verifier {
     /// When the keys were last re-read for an unknown key id; held while one is re-read, so that the
     /// callers waiting on it see its answer rather than read again.
     last_refresh: futures_util::lock::Mutex<Option<Instant>>,
+    /// When the keys were last read (or a read last failed): past `RECHECK_EVERY` they are read again
+    /// before a token is checked, so that a key retired in the store stops verifying here too even if no
+    /// token with a new key id ever comes.
+    read_at: std::sync::Mutex<Instant>,
+    recheck_every: std::time::Duration,
 }
+
+/// How long a verifier trusts the keys it read without reading them again.
+pub const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 #[derive(Clone)]
 struct Trusted {
@@ -259,8 +275,19 @@ impl Tokens {
                 source,
                 refresh_every,
                 last_refresh: futures_util::lock::Mutex::new(None),
+                read_at: std::sync::Mutex::new(Instant::now()),
+                recheck_every: RECHECK_EVERY,
             }),
         }
+    }
+
+    /// Another interval than `RECHECK_EVERY` between reads of the keys (tests). Only on a verifier not yet
+    /// cloned.
+    pub fn recheck_every(mut self, every: std::time::Duration) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.recheck_every = every;
+        }
+        self
     }
 
     /// The key ids this verifier trusts now.
@@ -291,6 +318,9 @@ impl Tokens {
 
     /// Any problem with the token is the same 401 for the client; the reason goes to the log only.
     pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        if self.read_age() >= self.inner.recheck_every {
+            self.recheck().await;
+        }
         let checked = match self.check(token) {
             Err(Rejected::UnknownKid(kid)) => match self.refresh_for(&kid).await {
                 Ok(true) => self.check(token),
@@ -317,6 +347,13 @@ impl Tokens {
         let kid = header
             .kid
             .ok_or_else(|| Rejected::Token("no key id".into()))?;
+        // Only a key id of the shape auth makes may cause a re-read, or reach the log.
+        if !is_kid(&kid) {
+            return Err(Rejected::Token(format!(
+                "a key id that is not 16 hex digits ({} bytes)",
+                kid.len()
+            )));
+        }
         let key = self.key(&kid).ok_or(Rejected::UnknownKid(kid))?;
         decode::<Claims>(token, &key, &self.inner.validation)
             .map(|data| data.claims)
@@ -342,10 +379,47 @@ impl Tokens {
             tracing::warn!(error = %e, "could not re-read the token keys");
             format!("unknown key id {kid:?}, and the keys could not be re-read")
         })?;
-        let trusted = trusted(&keys);
-        tracing::info!(kids = ?trusted.keys().collect::<Vec<_>>(), "re-read the token keys");
-        *self.inner.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(trusted);
+        self.replace_keys(&keys);
         Ok(self.key(kid).is_some())
+    }
+
+    fn read_age(&self) -> std::time::Duration {
+        if self.inner.source.is_none() {
+            return std::time::Duration::ZERO;
+        }
+        self.inner
+            .read_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+    }
+
+    /// Reads the keys again (one caller at a time; the others find them fresh). A failed read keeps the
+    /// keys held and is tried again `RECHECK_EVERY` later: the store being down must not sign anyone out.
+    async fn recheck(&self) {
+        let Some(source) = &self.inner.source else {
+            return;
+        };
+        let mut last = self.inner.last_refresh.lock().await;
+        if self.read_age() < self.inner.recheck_every {
+            return;
+        }
+        // A read, as far as the re-read for unknown key ids goes: not another one right after.
+        *last = Some(Instant::now());
+        match source.load_keys().await {
+            Ok(keys) => self.replace_keys(&keys),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-read the token keys: keeping those held");
+                *self.inner.read_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            }
+        }
+    }
+
+    fn replace_keys(&self, keys: &KeySet) {
+        let trusted = trusted(keys);
+        tracing::info!(kids = ?trusted.keys().collect::<Vec<_>>(), "read the token keys");
+        *self.inner.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(trusted);
+        *self.inner.read_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
     /// Reads `Authorization: Bearer <token>` and verifies it.
@@ -636,6 +710,78 @@ mod tests {
         tokio::time::sleep(interval).await;
         assert_eq!(status(&tokens, &token(&third)).await, 200);
         assert_eq!(store.loads(), base + 2);
+    }
+
+    #[tokio::test]
+    async fn a_key_id_not_shaped_like_ours_reads_nothing() {
+        let first = signer();
+        let now = OffsetDateTime::now_utc();
+        let store = MemorySigningKeys::default();
+        store
+            .publish(&first.public_key(), now, first.retire_grace())
+            .await
+            .unwrap();
+        let tokens = Tokens::load(&settings(), store.clone()).await.unwrap();
+        let base = store.loads();
+        // The key id is looked at before any signature: a token by hand, signed by nobody.
+        let b64 = |v: serde_json::Value| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let body = b64(
+            serde_json::json!({"sub": "ada", "role": "admin", "iat": now.unix_timestamp(),
+            "nbf": now.unix_timestamp(), "exp": now.unix_timestamp() + 60, "iss": "analytics",
+            "aud": "analytics-api"}),
+        );
+        for kid in [
+            "x".repeat(10_000),
+            first.kid().to_uppercase(),
+            format!("{}0", first.kid()),
+            String::new(),
+        ] {
+            let header = b64(serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid}));
+            let token = format!("{header}.{body}.c2lnbmF0dXJl");
+            assert_eq!(status(&tokens, &token).await, 401, "{}", kid.len());
+        }
+        assert_eq!(store.loads(), base, "no re-read for a malformed key id");
+    }
+
+    #[tokio::test]
+    async fn a_warm_verifier_re_reads_the_keys_and_drops_a_retired_one() {
+        let (first, second) = (signer(), other());
+        let t0 = OffsetDateTime::now_utc();
+        let store = MemorySigningKeys::default();
+        store
+            .publish(&first.public_key(), t0, first.retire_grace())
+            .await
+            .unwrap();
+        let every = std::time::Duration::from_millis(200);
+        let tokens = Tokens::load(&settings(), store.clone())
+            .await
+            .unwrap()
+            .recheck_every(every);
+        let old = first.issue("ada", Role::Admin, 0, t0);
+        assert_eq!(status(&tokens, &old).await, 200);
+        // Auth rotates, and the old key's retire_at has passed by the time the verifier looks again;
+        // no token of the new key comes this way.
+        store
+            .publish(
+                &second.public_key(),
+                t0 - Duration::hours(2),
+                Duration::seconds(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status(&tokens, &old).await, 200, "held until the next read");
+        tokio::time::sleep(every).await;
+        let base = store.loads();
+        assert_eq!(
+            status(&tokens, &old).await,
+            401,
+            "the retired key no longer verifies"
+        );
+        assert_eq!(store.loads(), base + 1);
+        assert_eq!(tokens.kids(), vec![second.kid().to_owned()]);
     }
 
     #[tokio::test]

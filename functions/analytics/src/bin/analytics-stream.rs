@@ -1,5 +1,5 @@
-//! The same routes with streamed answers, for a Lambda function URL in RESPONSE_STREAM mode: the
-//! export of any size in constant memory (API Gateway buffers answers up to 6 MB).
+//! The export with a streamed answer, for a Lambda function URL in RESPONSE_STREAM mode: an export of
+//! any size in constant memory (API Gateway buffers answers up to 6 MB). Only the export (and health).
 
 use std::sync::Arc;
 
@@ -27,10 +27,18 @@ async fn main() -> Result<(), Error> {
     use futures_util::StreamExt;
     shared::config::init_tracing();
     let app = Arc::new(analytics::setup::app(true).await?);
-    lambda_http::run_with_streaming_response(service_fn(move |req| {
+    lambda_http::run_with_streaming_response(service_fn(move |req: lambda_http::Request| {
         let app = Arc::clone(&app);
         async move {
             let now = time::OffsetDateTime::now_utc();
+            // Only the export is served here: the other routes are API Gateway's, behind its throttle
+            // and the edge.
+            if !analytics::streamed_route(req.uri().path()) {
+                let missing = shared::ApiError::not_found(
+                    "this URL serves only /api/analytics/export; the other routes are under the API",
+                );
+                return Ok(buffered(shared::http::error(&missing)));
+            }
             Ok::<_, std::convert::Infallible>(match analytics::answer(&app, &req, now).await {
                 analytics::Answer::Json(resp) => buffered(resp),
                 analytics::Answer::Stream(resp) => resp.map(|stream| {
