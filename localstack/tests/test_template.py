@@ -109,16 +109,22 @@ def test_the_deploy_time_migration_knows_the_newest_schema(template):
 API_FUNCTIONS = ("AuthFunction", "CollectorFunction", "AnalyticsFunction")
 
 
+def accepted(env: dict) -> list[str]:
+    """The values ORIGIN_VERIFY lets through: the secret, then the previous one during a rotation."""
+    return [v for v in env["ORIGIN_VERIFY"].split(",") if v]
+
+
 def test_the_edge_secret_is_one_local_value_for_the_front_and_the_functions(template):
     env = template.environment()
-    value = env["ORIGIN_VERIFY"]
+    assert len(accepted(env)) == 1, "no previous value unless a rotation sets OriginVerifyPrevious"
+    value = accepted(env)[0]
     assert len(value) == 48 and value.isalnum()  # GenerateSecretString: 48, no punctuation
     # What the distribution sends the API is what the functions require.
     assert template.origin_headers("/api/events") == {"x-origin-verify": value}
     assert template.secret_value(template.name_of("OriginVerifySecret")) == value
     # The static site gets no such header; another run gets another value.
     assert template.origin_headers("/index.html") == {}
-    assert Template(TEMPLATE, LOCAL).environment()["ORIGIN_VERIFY"] != value
+    assert accepted(Template(TEMPLATE, LOCAL).environment()) != [value]
 
 
 def test_every_function_behind_the_api_requires_the_edge_secret(template):
@@ -126,14 +132,21 @@ def test_every_function_behind_the_api_requires_the_edge_secret(template):
     header = resources["Distribution"]["Properties"]["DistributionConfig"]["Origins"][1]["OriginCustomHeaders"]
     for logical_id in API_FUNCTIONS:
         env = resources[logical_id]["Properties"]["Environment"]["Variables"]
-        assert env["ORIGIN_VERIFY"] == header[0]["HeaderValue"], logical_id
+        assert env["ORIGIN_VERIFY"] == {"Fn::Sub": header[0]["HeaderValue"]["Fn::Sub"] + ",${OriginVerifyPrevious}"}, \
+            logical_id
     # The streamed exports are a function URL of their own, not behind the distribution.
     assert "ORIGIN_VERIFY" not in resources["AnalyticsStreamFunction"]["Properties"]["Environment"]["Variables"]
 
 
+def test_during_a_rotation_the_functions_take_the_previous_value_too():
+    template = Template(TEMPLATE, {**LOCAL, "OriginVerifyPrevious": "oldvalue"})
+    current = template.origin_headers("/api/events")["x-origin-verify"]
+    assert accepted(template.environment()) == [current, "oldvalue"]
+
+
 def test_a_secret_given_for_the_run_is_what_references_resolve_to(template):
     template.secret_values[template.name_of("OriginVerifySecret")] = "kept"
-    assert template.environment()["ORIGIN_VERIFY"] == "kept"
+    assert accepted(template.environment()) == ["kept"]
     assert template.origin_headers("/api/x") == {"x-origin-verify": "kept"}
 
 
@@ -163,7 +176,7 @@ def test_bootstrap_stores_the_values_the_functions_get(template, moto_url):
     sm = boto3.client("secretsmanager", endpoint_url=moto_url, **AWS)
     create_secrets(template, sm, {template.name_of("JwtSecret"): "jwt-kept"})
     stored = sm.get_secret_value(SecretId=template.name_of("OriginVerifySecret"))["SecretString"]
-    assert stored == template.environment()["ORIGIN_VERIFY"]
+    assert [stored] == accepted(template.environment())
     assert sm.get_secret_value(SecretId=template.name_of("JwtSecret"))["SecretString"] == "jwt-kept"
 
 

@@ -48,7 +48,8 @@ pub fn client(header: Option<(Option<&str>, Form)>, source_ip: Option<&str>) -> 
             .ok()
             .or_else(|| first.parse::<SocketAddr>().ok().map(|a| a.ip()))?,
     };
-    Some(ip.to_string())
+    // An IPv4 client written as an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address.
+    Some(ip.to_canonical().to_string())
 }
 
 #[cfg(test)]
@@ -67,6 +68,7 @@ mod tests {
             Some("198.51.100.2")
         );
         assert_eq!(plain("not an address"), None);
+        assert_eq!(plain("::ffff:203.0.113.7").as_deref(), Some("203.0.113.7"));
 
         let form = Form::of_header("CloudFront-Viewer-Address");
         let cloudfront = |h: &str| client(Some((Some(h), form)), None);

@@ -70,26 +70,31 @@ pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
 /// Keeps the API Gateway URL from being used to bypass the edge: behind CloudFront, only a request that
 /// carries the edge's secret is served; any other gets 403. Without this, a caller could skip the edge
 /// and set the viewer country and address headers the functions trust. Off when `ORIGIN_VERIFY` is unset
-/// or empty (the local stack and tests without an edge).
+/// or empty (the local stack and tests without an edge). It may hold several values separated by commas
+/// (the current one and, during a rotation, the previous one, while CloudFront's edges take the new one).
 #[derive(Clone, Default)]
 pub struct OriginCheck {
-    secret: Option<Vec<u8>>,
+    secrets: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for OriginCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OriginCheck")
-            .field("enabled", &self.secret.is_some())
+            .field("values", &self.secrets.len())
             .finish()
     }
 }
 
 impl OriginCheck {
-    pub fn new(secret: Option<&str>) -> Self {
+    pub fn new(secrets: Option<&str>) -> Self {
         Self {
-            secret: secret
+            secrets: secrets
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| s.as_bytes().to_vec()),
+                .map(|s| s.as_bytes().to_vec())
+                .collect(),
         }
     }
 
@@ -99,22 +104,24 @@ impl OriginCheck {
     }
 
     pub fn check(&self, req: &Request) -> Result<(), ApiError> {
-        let Some(secret) = &self.secret else {
+        if self.secrets.is_empty() {
             return Ok(());
-        };
+        }
         let given = req
             .headers()
             .get(ORIGIN_VERIFY_HEADER)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
         // Compared in time independent of where the bytes differ.
-        let same = given.len() == secret.len()
-            && given
-                .iter()
-                .zip(secret)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if same {
+        let same = |secret: &Vec<u8>| {
+            given.len() == secret.len()
+                && given
+                    .iter()
+                    .zip(secret)
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        };
+        if self.secrets.iter().any(same) {
             Ok(())
         } else {
             Err(ApiError::forbidden(
@@ -214,9 +221,25 @@ mod tests {
         }
         assert!(!format!("{check:?}").contains("s3cret"));
         // No edge (unset or empty): everything passes.
-        for off in [OriginCheck::new(None), OriginCheck::new(Some(""))] {
+        for off in [
+            OriginCheck::new(None),
+            OriginCheck::new(Some("")),
+            OriginCheck::new(Some(",")),
+        ] {
             assert!(off.check(&request(Body::Empty)).is_ok());
         }
+        // During a rotation, the previous value too (an empty previous adds nothing).
+        let rotating = OriginCheck::new(Some("new-value,old-value"));
+        let unset_previous = OriginCheck::new(Some("new-value,"));
+        let passes = |check: &OriginCheck, value: &str| {
+            let mut req = request(Body::Empty);
+            req.headers_mut()
+                .insert(ORIGIN_VERIFY_HEADER, value.parse().unwrap());
+            check.check(&req).is_ok()
+        };
+        assert!(passes(&rotating, "new-value") && passes(&rotating, "old-value"));
+        assert!(!passes(&rotating, "new-value,old-value"));
+        assert!(passes(&unset_previous, "new-value") && !passes(&unset_previous, ""));
     }
 
     #[test]

@@ -10,6 +10,23 @@ pub fn streamed_route(path: &str) -> bool {
     matches!(path, "/api/analytics/export" | "/api/health")
 }
 
+/// The URI with one leading slash where it has several: a function URL ends in `/`, so
+/// `"$URL/api/analytics/export"` asks for `//api/analytics/export`.
+pub fn one_leading_slash(uri: &lambda_http::http::Uri) -> Option<lambda_http::http::Uri> {
+    let path = uri.path();
+    if !path.starts_with("//") {
+        return None;
+    }
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(
+        format!("/{}{query}", path.trim_start_matches('/'))
+            .parse()
+            .ok()?,
+    );
+    lambda_http::http::Uri::from_parts(parts).ok()
+}
+
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use shared::analytics::filter::Dimension;
@@ -476,5 +493,19 @@ mod streamed_route_tests {
         ] {
             assert!(!super::streamed_route(path), "{path}");
         }
+    }
+
+    #[test]
+    fn a_doubled_leading_slash_is_one() {
+        let uri = |s: &str| s.parse::<lambda_http::http::Uri>().unwrap();
+        let fixed = super::one_leading_slash(&uri(
+            "https://abc.lambda-url.us-east-1.on.aws//api/analytics/export?format=csv",
+        ))
+        .unwrap();
+        assert_eq!(
+            fixed.to_string(),
+            "https://abc.lambda-url.us-east-1.on.aws/api/analytics/export?format=csv"
+        );
+        assert_eq!(super::one_leading_slash(&uri("https://h/api/health")), None);
     }
 }

@@ -25,8 +25,9 @@ async fn main() -> Result<(), Error> {
             };
             let millis = started.elapsed().as_secs_f64() * 1000.0;
             let status = response.status().as_u16();
-            // Answers that ran a query: not health, 404s, or requests refused before one (401, 403).
-            if route != "other" && !matches!(status, 401 | 403) {
+            // Answers that ran a query (or failed in one): not health, 404s, or requests refused before
+            // one (bad parameters, no token, no right).
+            if route != "other" && !(400..500).contains(&status) {
                 // stdout, not tracing: CloudWatch reads the `_aws` key of a line as it is.
                 let at = OffsetDateTime::now_utc();
                 println!("{}", metrics::query_time(route, status, millis, at));

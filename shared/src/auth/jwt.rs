@@ -284,7 +284,12 @@ impl Tokens {
     /// Another interval than `RECHECK_EVERY` between reads of the keys (tests). Only on a verifier not yet
     /// cloned.
     pub fn recheck_every(mut self, every: std::time::Duration) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+        let inner = Arc::get_mut(&mut self.inner);
+        debug_assert!(
+            inner.is_some(),
+            "recheck_every on a verifier already cloned"
+        );
+        if let Some(inner) = inner {
             inner.recheck_every = every;
         }
         self
@@ -755,7 +760,8 @@ mod tests {
             .publish(&first.public_key(), t0, first.retire_grace())
             .await
             .unwrap();
-        let every = std::time::Duration::from_millis(200);
+        // Long enough that a loaded machine gets through the first checks before it runs out.
+        let every = std::time::Duration::from_millis(1500);
         let tokens = Tokens::load(&settings(), store.clone())
             .await
             .unwrap()

@@ -30,6 +30,10 @@ async fn main() -> Result<(), Error> {
     lambda_http::run_with_streaming_response(service_fn(move |req: lambda_http::Request| {
         let app = Arc::clone(&app);
         async move {
+            let mut req = req;
+            if let Some(uri) = analytics::one_leading_slash(req.uri()) {
+                *req.uri_mut() = uri;
+            }
             let now = time::OffsetDateTime::now_utc();
             // Only the export is served here: the other routes are API Gateway's, behind its throttle
             // and the edge.
