@@ -112,10 +112,6 @@ fn keys_attribute(keys: &KeySet) -> AttributeValue {
 }
 
 impl DynamoSigningKeys {
-    pub fn from_sdk(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(Client::new(sdk), table)
-    }
-
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,

@@ -493,6 +493,16 @@ mod tests {
         Some(format!("Bearer {token}"))
     }
 
+    /// A store holding `signer`'s key, published at `now`.
+    async fn published(signer: &Signer, now: OffsetDateTime) -> MemorySigningKeys {
+        let store = MemorySigningKeys::default();
+        store
+            .publish(&signer.public_key(), now, signer.retire_grace())
+            .await
+            .unwrap();
+        store
+    }
+
     async fn status(tokens: &Tokens, token: &str) -> u16 {
         match tokens.authenticate(bearer(token).as_deref()).await {
             Ok(_) => 200,
@@ -667,11 +677,7 @@ mod tests {
             Signer::new(b"a-third-secret-a-third-secret-xyz", &settings()).unwrap(),
         );
         let now = OffsetDateTime::now_utc();
-        let store = MemorySigningKeys::default();
-        store
-            .publish(&first.public_key(), now, first.retire_grace())
-            .await
-            .unwrap();
+        let store = published(&first, now).await;
         let interval = std::time::Duration::from_millis(300);
         let tokens = Tokens::refreshing(
             &settings(),
@@ -721,11 +727,7 @@ mod tests {
     async fn a_key_id_not_shaped_like_ours_reads_nothing() {
         let first = signer();
         let now = OffsetDateTime::now_utc();
-        let store = MemorySigningKeys::default();
-        store
-            .publish(&first.public_key(), now, first.retire_grace())
-            .await
-            .unwrap();
+        let store = published(&first, now).await;
         let tokens = Tokens::load(&settings(), store.clone()).await.unwrap();
         let base = store.loads();
         // The key id is looked at before any signature: a token by hand, signed by nobody.
@@ -755,11 +757,7 @@ mod tests {
     async fn a_warm_verifier_re_reads_the_keys_and_drops_a_retired_one() {
         let (first, second) = (signer(), other());
         let t0 = OffsetDateTime::now_utc();
-        let store = MemorySigningKeys::default();
-        store
-            .publish(&first.public_key(), t0, first.retire_grace())
-            .await
-            .unwrap();
+        let store = published(&first, t0).await;
         // Long enough that a loaded machine gets through the first checks before it runs out.
         let every = std::time::Duration::from_millis(1500);
         let tokens = Tokens::load(&settings(), store.clone())
@@ -794,11 +792,7 @@ mod tests {
     async fn concurrent_unknown_kids_read_once() {
         let (first, second) = (signer(), other());
         let now = OffsetDateTime::now_utc();
-        let store = MemorySigningKeys::default();
-        store
-            .publish(&first.public_key(), now, first.retire_grace())
-            .await
-            .unwrap();
+        let store = published(&first, now).await;
         let tokens = Tokens::load(&settings(), store.clone()).await.unwrap();
         store
             .publish(&second.public_key(), now, second.retire_grace())

@@ -178,11 +178,7 @@ impl ClickHouse {
                 sessionless.push(e);
                 continue;
             }
-            self.rows(&mut insert)
-                .await?
-                .write(&EventRow::new(e, &e.session_id))
-                .await
-                .map_err(insert_error)?;
+            self.write_row(&mut insert, e).await?;
         }
         self.finish(insert, &sessionless).await
     }
@@ -259,11 +255,7 @@ impl ClickHouse {
                         later.push(i);
                         continue;
                     }
-                    self.rows(&mut insert)
-                        .await?
-                        .write(&EventRow::new(e, &e.session_id))
-                        .await
-                        .map_err(insert_error)?;
+                    self.write_row(&mut insert, e).await?;
                 }
                 handled = end;
             }
@@ -297,6 +289,19 @@ impl ClickHouse {
             Some(rows) => rows.end().await.map_err(insert_error),
             None => Ok(()),
         }
+    }
+
+    /// An event with its own session id, into the INSERT (opened at its first row).
+    async fn write_row(
+        &self,
+        insert: &mut Option<Rows>,
+        e: &EventRecord,
+    ) -> Result<(), InsertError> {
+        self.rows(insert)
+            .await?
+            .write(&EventRow::new(e, &e.session_id))
+            .await
+            .map_err(insert_error)
     }
 
     /// The INSERT, opened at its first row.
